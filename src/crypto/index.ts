@@ -1,0 +1,1 @@
+export { encryptSecret, decryptSecret } from './secret-box.js';

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import path from 'node:path';
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+describe('configuration', () => {
+  it('starts on the embedded defaults with no environment at all', () => {
+    const config = loadConfig({});
+    expect(config.port).toBe(8080);
+    expect(config.host).toBe('0.0.0.0');
+    expect(config.publicUrl).toBe('http://localhost:8080');
+    expect(config.dataDir).toBe(path.resolve('./data'));
+    expect(config.databaseUrl).toBeUndefined();
+    expect(config.redisUrl).toBeUndefined();
+    expect(config.twilio.apiBaseUrl).toBe('https://api.twilio.com');
+    expect(config.providers.deepgram.url).toBe('wss://api.deepgram.com');
+    expect(config.providers.openai.baseUrl).toBe('https://api.openai.com/v1');
+    expect(config.providers.openai.realtimeUrl).toBe('wss://api.openai.com/v1/realtime');
+    expect(config.providers.elevenlabs.baseUrl).toBe('https://api.elevenlabs.io');
+  });
+
+  it('derives PUBLIC_URL from PORT and strips trailing slashes from URLs', () => {
+    const config = loadConfig({ PORT: '9000', OPENAI_BASE_URL: 'http://127.0.0.1:1234/v1/' });
+    expect(config.publicUrl).toBe('http://localhost:9000');
+    expect(config.providers.openai.baseUrl).toBe('http://127.0.0.1:1234/v1');
+    // openai-compatible speech servers default to the OpenAI base
+    expect(config.providers.openaiCompatible.sttBaseUrl).toBe('http://127.0.0.1:1234/v1');
+  });
+
+  it('lists every bad value at once, naming the variable and the problem', () => {
+    let error: unknown;
+    try {
+      loadConfig({
+        PORT: 'eighty',
+        DATABASE_URL: 'mysql://x',
+        ALLOW_PRIVATE_URLS: 'maybe',
+        LOG_LEVEL: 'loud',
+        TWILIO_ACCOUNT_SID: 'AC123',
+        VOXGATE_ADMIN_KEY: 'short',
+      });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join('\n');
+    expect(problems).toMatch(/PORT: "eighty" is not a whole number/);
+    expect(problems).toMatch(/DATABASE_URL: scheme must be one of postgres, postgresql/);
+    expect(problems).toMatch(/ALLOW_PRIVATE_URLS: "maybe" is not a boolean/);
+    expect(problems).toMatch(/LOG_LEVEL: "loud" is not one of/);
+    expect(problems).toMatch(/TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN: set both or neither/);
+    expect(problems).toMatch(/VOXGATE_ADMIN_KEY: must be at least 16 characters/);
+  });
+
+  it('refuses out-of-range numbers', () => {
+    expect(() => loadConfig({ PLAYBACK_LEAD_MS: '5' })).toThrow(/PLAYBACK_LEAD_MS: 5 is outside 20..2000/);
+  });
+});
