@@ -1,0 +1,156 @@
+/**
+ * The cluster bus: Redis pub/sub through ioredis, so SSE readers and call control work from
+ * any node. Two connections per node, because a connection in subscriber mode can run nothing
+ * but (UN)SUBSCRIBE and PING: one publishes, one holds every subscription of this node.
+ *
+ * Channels: `<prefix>:call:<callId>` carries a call's events, `<prefix>:control` carries every
+ * control message (each node checks whether it holds the call). Payloads are JSON.
+ *
+ * A node subscribes to a call's channel once, however many local readers it has: local
+ * handlers hang off one Redis subscription, which is dropped when the last one leaves.
+ * `subscribe…()` resolves only after Redis acknowledged SUBSCRIBE, so a message published after
+ * that reaches the handler. Delivery stays best-effort (pub/sub has no replay): readers replay
+ * from the store, which is written before anything is published.
+ */
+import { Redis } from 'ioredis';
+import type { CallControlMessage, CallEventMessage, EventBus, Unsubscribe } from './types.js';
+import { DEFAULT_PREFIX, defaultOnError, deliver, type BusOptions } from './options.js';
+
+type Handler = (msg: unknown) => void;
+
+/**
+ * Commands issued while Redis is unreachable wait for a reconnect this many times before they
+ * fail. ioredis' default (20, ~10 s of back-off) would let publishes from live calls pile up;
+ * the bus is at-most-once anyway, so failing fast is the honest outcome.
+ */
+const MAX_RETRIES_PER_REQUEST = 3;
+
+export class RedisBus implements EventBus {
+  readonly kind = 'redis' as const;
+  private readonly handlers = new Map<string, Set<Handler>>();
+  /** SUBSCRIBE commands sent but not yet acknowledged, by channel. */
+  private readonly pending = new Map<string, Promise<unknown>>();
+  private readonly controlChannel: string;
+  private closed = false;
+
+  private constructor(
+    private readonly pub: Redis,
+    private readonly sub: Redis,
+    private readonly prefix: string,
+    private readonly onError: (err: unknown) => void,
+  ) {
+    this.controlChannel = `${prefix}:control`;
+    sub.on('message', (channel: string, raw: string) => this.dispatch(channel, raw));
+  }
+
+  static async connect(url: string, options: BusOptions = {}): Promise<RedisBus> {
+    const onError = options.onError ?? defaultOnError;
+    const make = (name: string): Redis => {
+      const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: MAX_RETRIES_PER_REQUEST, connectionName: name });
+      // Connection errors are reported here; ioredis reconnects by itself and re-subscribes
+      // the subscriber's channels after a reconnect (autoResubscribe).
+      client.on('error', onError);
+      return client;
+    };
+    const pub = make('voxgate-pub');
+    const sub = make('voxgate-sub');
+    try {
+      await Promise.all([pub.connect(), sub.connect()]);
+    } catch (err) {
+      pub.disconnect();
+      sub.disconnect();
+      throw err;
+    }
+    return new RedisBus(pub, sub, options.prefix ?? DEFAULT_PREFIX, onError);
+  }
+
+  private callChannel(callId: string): string {
+    return `${this.prefix}:call:${callId}`;
+  }
+
+  private dispatch(channel: string, raw: string): void {
+    const set = this.handlers.get(channel);
+    if (!set) return;
+    let msg: unknown;
+    try {
+      msg = JSON.parse(raw);
+    } catch (err) {
+      this.onError(new Error(`undecodable message on ${channel}: ${(err as Error).message}`));
+      return;
+    }
+    deliver(set, msg, this.onError);
+  }
+
+  private async subscribe(channel: string, entry: Handler): Promise<Unsubscribe> {
+    let set = this.handlers.get(channel);
+    if (!set) {
+      set = new Set();
+      this.handlers.set(channel, set);
+      this.pending.set(channel, this.sub.subscribe(channel));
+    }
+    set.add(entry);
+    const ack = this.pending.get(channel);
+    if (ack) {
+      try {
+        await ack;
+      } catch (err) {
+        await this.remove(channel, entry);
+        throw err;
+      } finally {
+        if (this.pending.get(channel) === ack) this.pending.delete(channel);
+      }
+    }
+    let done = false;
+    return async () => {
+      if (done) return;
+      done = true;
+      await this.remove(channel, entry);
+    };
+  }
+
+  private async remove(channel: string, entry: Handler): Promise<void> {
+    const set = this.handlers.get(channel);
+    if (!set || !set.delete(entry) || set.size > 0) return;
+    this.handlers.delete(channel);
+    // Commands on one connection run in order, so a SUBSCRIBE sent after this UNSUBSCRIBE
+    // (a new reader arriving) still ends subscribed.
+    if (this.closed) return;
+    await this.sub.unsubscribe(channel).catch(this.onError);
+  }
+
+  async publishCallEvent(msg: CallEventMessage): Promise<void> {
+    await this.pub.publish(this.callChannel(msg.callId), JSON.stringify(msg));
+  }
+
+  subscribeCallEvents(callId: string, handler: (msg: CallEventMessage) => void): Promise<Unsubscribe> {
+    return this.subscribe(this.callChannel(callId), (m) => handler(m as CallEventMessage));
+  }
+
+  async publishControl(msg: CallControlMessage): Promise<void> {
+    await this.pub.publish(this.controlChannel, JSON.stringify(msg));
+  }
+
+  subscribeControl(handler: (msg: CallControlMessage) => void): Promise<Unsubscribe> {
+    return this.subscribe(this.controlChannel, (m) => handler(m as CallControlMessage));
+  }
+
+  async ping(): Promise<void> {
+    await this.pub.ping();
+    if (this.sub.status !== 'ready') throw new Error(`redis subscriber connection is ${this.sub.status}`);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.handlers.clear();
+    this.pending.clear();
+    await Promise.all(
+      [this.pub, this.sub].map((c) =>
+        c.quit().then(
+          () => undefined,
+          () => c.disconnect(),
+        ),
+      ),
+    );
+  }
+}
