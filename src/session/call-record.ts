@@ -1,0 +1,142 @@
+/**
+ * A session's view of its call record and event stream: every write the session makes to the
+ * store, in order, and every event it emits (store first, bus second: SSE readers replay from
+ * the store, so a lost publish loses nothing).
+ *
+ * Exactly-once `call.ended`: whoever's `transitionCall` makes the call terminal writes it
+ * (calls/lifecycle.ts keeps the same rule for status callbacks and the API).
+ */
+import type { AppContext } from '../app.js';
+import type { Call, CallEventType, CallLatency, CallStatus } from '../store/types.js';
+import type { Logger } from '../logger.js';
+
+type Deps = Pick<AppContext, 'store' | 'bus' | 'now'>;
+type CallPatch = Partial<Omit<Call, 'id' | 'owner' | 'createdAt'>>;
+type StoredEventType = Exclude<CallEventType, 'transcript.partial'>;
+
+/** Notes kept on the call record; beyond this a long call's notes stop growing. */
+const MAX_NOTES = 100;
+
+export interface CallOutcome {
+  reason: string;
+  status: CallStatus;
+  durationSeconds: number;
+  recordingAvailable: boolean;
+  /** Media was connected: if the call is already terminal, still add what only we know. */
+  wasLive: boolean;
+}
+
+export class CallRecord {
+  private current: Call;
+  /** Seq of the last stored event: what a partial carries. */
+  private seq = 0;
+  /** Updates applied in order; `settled` waits for them. */
+  private writes: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly deps: Deps,
+    call: Call,
+    private readonly log: Logger,
+    /** Mirrors events to the caller's own channel (web calls), if the transport has one. */
+    private readonly mirror: (event: Record<string, unknown>) => void,
+  ) {
+    this.current = call;
+  }
+
+  get call(): Call {
+    return this.current;
+  }
+  get lastSeq(): number {
+    return this.seq;
+  }
+
+  /** Stores an event under the next seq, then publishes it. */
+  async emit(type: StoredEventType, data: Record<string, unknown>): Promise<void> {
+    const ev = await this.deps.store.appendCallEvent(this.current.id, type, data);
+    if (ev.seq > this.seq) this.seq = ev.seq;
+    this.mirror({ type, seq: ev.seq, data });
+    await this.deps.bus.publishCallEvent({ callId: this.current.id, seq: ev.seq, type, data }).catch((err: unknown) => {
+      this.log.warn({ err, type }, 'call event stored but not published');
+    });
+  }
+
+  /** Publishes a never-stored partial with the last stored seq. */
+  partial(data: Record<string, unknown>): void {
+    this.mirror({ type: 'transcript.partial', seq: this.seq, data });
+    this.deps.bus.publishCallEvent({ callId: this.current.id, seq: this.seq, type: 'transcript.partial', data }).catch(() => {});
+  }
+
+  setLatency(latency: CallLatency): void {
+    this.write(() => this.patch({ latency }));
+  }
+
+  addNote(text: string): void {
+    const notes = this.current.notes ?? [];
+    if (notes.length >= MAX_NOTES) return;
+    const next = [...notes, text];
+    this.current = { ...this.current, notes: next };
+    this.write(() => this.patch({ notes: next }));
+  }
+
+  /** Media connected: `in-progress` with answer/start times (unless Twilio said so first). */
+  answered(): void {
+    this.write(async () => {
+      const cur = (await this.deps.store.getCall(this.current.id)) ?? this.current;
+      const at = this.deps.now().toISOString();
+      const times = { answeredAt: cur.answeredAt ?? at, startedAt: cur.startedAt ?? at };
+      if (cur.status === 'in-progress') {
+        // The status callback already moved it (and wrote the event): only fill in the times.
+        await this.patch(times);
+        return;
+      }
+      const updated = await this.deps.store.transitionCall(this.current.id, 'in-progress', times);
+      if (!updated) return;
+      this.keep(updated);
+      await this.emit('call.status', { status: 'in-progress', previousStatus: cur.status });
+    });
+  }
+
+  /** The call is over: final status and fields, then `call.status` and `call.ended` if ours. */
+  async finish(o: CallOutcome): Promise<void> {
+    await this.writes;
+    const previousStatus = this.current.status;
+    const patch = {
+      endedAt: this.deps.now().toISOString(),
+      durationSeconds: o.durationSeconds,
+      endReason: o.reason,
+      recordingAvailable: o.recordingAvailable,
+    };
+    const final = await this.deps.store.transitionCall(this.current.id, o.status, patch);
+    if (final) {
+      this.keep(final);
+      await this.emit('call.status', { status: final.status, previousStatus });
+      await this.emit('call.ended', { reason: final.endReason, status: final.status, durationSeconds: final.durationSeconds });
+      return;
+    }
+    if (!o.wasLive) return; // e.g. Twilio said busy/no-answer: its record, its events
+    // Twilio's callback or the API got there first: keep its status and reason, add ours.
+    const cur = await this.deps.store.getCall(this.current.id);
+    if (!cur) return;
+    const updated = await this.deps.store.updateCall(this.current.id, {
+      endedAt: cur.endedAt ?? patch.endedAt,
+      durationSeconds: cur.durationSeconds ?? o.durationSeconds,
+      endReason: cur.endReason ?? o.reason,
+      recordingAvailable: cur.recordingAvailable || o.recordingAvailable,
+    });
+    if (updated) this.keep(updated);
+  }
+
+  private async patch(patch: CallPatch): Promise<void> {
+    const updated = await this.deps.store.updateCall(this.current.id, patch);
+    if (updated) this.keep(updated);
+  }
+
+  /** Takes the stored record, but our notes: they are only ever appended here. */
+  private keep(call: Call): void {
+    this.current = { ...call, notes: this.current.notes };
+  }
+
+  private write(fn: () => Promise<void>): void {
+    this.writes = this.writes.then(fn).catch((err: unknown) => this.log.warn({ err }, 'call record update failed'));
+  }
+}

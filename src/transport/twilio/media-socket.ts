@@ -1,0 +1,298 @@
+/**
+ * One Twilio Media Stream as a `Transport`: the I/O around the pure codec.
+ *
+ * Garbage policy (issue 2: bad input never crashes the process and never ends a healthy call):
+ * - one malformed message (invalid JSON, unknown event, missing field, bad or oversized
+ *   payload, binary frame, wrong streamSid, duplicate start) is counted by reason and dropped;
+ *   the call goes on;
+ * - anything but `connected` before `start`, and a missing/forged/expired/reused token or a
+ *   token for another call (`reject`, decided by the route), closes the socket at once with
+ *   1008 and the reason: an unauthenticated peer gets nothing parsed on its behalf;
+ * - more than `maxMalformedInRow` malformed messages with no valid one between them closes the
+ *   socket with 1008: at that point it is not a glitch but a peer that does not speak Twilio;
+ * - no `start` within `startTimeoutMs` closes with 1008.
+ */
+import type { WebSocket, RawData } from 'ws';
+import type { MalformedReason, Metrics } from '../../metrics/index.js';
+import { MULAW_8K, type AudioFormat, type Transport, type TransportEvent, type TransportListener } from '../types.js';
+import { OutboundEncoder, parseInbound, type InboundMessage, type StartInfo } from './codec.js';
+
+/** RFC 6455: 1008 policy violation; 1000 normal; 1011 server error; 1013 try again later. */
+export const CLOSE_POLICY = 1008;
+export const CLOSE_NORMAL = 1000;
+export const CLOSE_ERROR = 1011;
+export const CLOSE_TRY_AGAIN = 1013;
+
+/** 50 in a row is a second of garbage at Twilio's 20 ms cadence: no glitch looks like that. */
+const DEFAULT_MAX_MALFORMED_IN_ROW = 50;
+/** Twilio sends `connected` and `start` right after the upgrade; 10 s is generous. */
+const DEFAULT_START_TIMEOUT_MS = 10_000;
+/** Events received while the session is still attaching: 5 s of audio at most, oldest dropped. */
+const MAX_EARLY_EVENTS = 250;
+/** Flush frame counters to Prometheus every N frames rather than per frame (hot path). */
+const COUNTER_FLUSH_EVERY = 50;
+/** Marks we remember as sent-but-unacknowledged; far above any real backlog. */
+const MAX_PENDING_MARKS = 4096;
+/** WebSocket close reasons are limited to 123 bytes. */
+const MAX_CLOSE_REASON_BYTES = 123;
+
+export interface MediaSocketOptions {
+  metrics: Metrics;
+  /**
+   * Called once when a well-formed `start` arrives. It authenticates the stream and attaches
+   * it to a session, or calls `socket.reject(...)`. A rejection of the promise closes with 1011.
+   */
+  onStart(start: StartInfo, socket: TwilioMediaSocket): Promise<void>;
+  maxMalformedInRow?: number;
+  startTimeoutMs?: number;
+}
+
+type State = 'awaiting_start' | 'starting' | 'live' | 'closed';
+
+export class TwilioMediaSocket implements Transport {
+  readonly kind = 'twilio' as const;
+  readonly inputFormat: AudioFormat = MULAW_8K;
+  readonly outputFormat: AudioFormat = MULAW_8K;
+
+  private state: State = 'awaiting_start';
+  private encoder: OutboundEncoder | null = null;
+  private startInfo: StartInfo | null = null;
+  private listener: TransportListener | null = null;
+  private early: TransportEvent[] = [];
+  private malformedInRow = 0;
+  private hungUp = false;
+  private startTimer: NodeJS.Timeout | null;
+  /** Mark names sent and not yet echoed, oldest first. */
+  private pendingMarks = new Set<string>();
+  /** Mark names that were pending when we sent `clear`: Twilio echoes them at once. */
+  private clearedMarks = new Set<string>();
+  private framesInUnflushed = 0;
+  private framesOutUnflushed = 0;
+  private readonly maxMalformedInRow: number;
+  private readonly framesIn;
+  private readonly framesOut;
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly options: MediaSocketOptions,
+  ) {
+    this.maxMalformedInRow = options.maxMalformedInRow ?? DEFAULT_MAX_MALFORMED_IN_ROW;
+    this.framesIn = options.metrics.framesIn.labels('twilio');
+    this.framesOut = options.metrics.framesOut.labels('twilio');
+    ws.on('message', (data: RawData, isBinary: boolean) => this.onMessage(data, isBinary));
+    ws.on('close', () => this.onSocketClosed());
+    ws.on('error', () => this.onSocketClosed());
+    this.startTimer = setTimeout(() => this.reject('missing_field', 'no start message'), options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS);
+    this.startTimer.unref?.();
+  }
+
+  /** The `start` message once received (callSid, streamSid, custom parameters). */
+  get start(): StartInfo | null {
+    return this.startInfo;
+  }
+
+  get bufferedAmount(): number {
+    return this.ws.bufferedAmount;
+  }
+
+  get closed(): boolean {
+    return this.state === 'closed';
+  }
+
+  onEvent(listener: TransportListener): void {
+    if (this.early.length === 0) {
+      this.listener = listener;
+      return;
+    }
+    // Deliver what arrived while the session attached, after its attach has returned (never
+    // re-entrantly inside it) and before anything newer: until then new events queue too.
+    queueMicrotask(() => {
+      for (let i = 0; i < this.early.length; i++) listener(this.early[i]!);
+      this.early = [];
+      this.listener = listener;
+    });
+  }
+
+  sendAudio(payload: Buffer): void {
+    if (this.state !== 'live' || this.encoder === null) return;
+    this.ws.send(this.encoder.media(payload));
+    if (++this.framesOutUnflushed >= COUNTER_FLUSH_EVERY) this.flushCounters();
+  }
+
+  mark(name: string): void {
+    if (this.state !== 'live' || this.encoder === null) return;
+    if (this.pendingMarks.size >= MAX_PENDING_MARKS) {
+      const oldest = this.pendingMarks.values().next().value as string;
+      this.pendingMarks.delete(oldest);
+    }
+    this.pendingMarks.add(name);
+    this.ws.send(this.encoder.mark(name));
+  }
+
+  clear(): void {
+    if (this.state !== 'live' || this.encoder === null) return;
+    // PROTOCOLS.md §1.5.3: after a clear Twilio echoes every pending mark; report those as cleared.
+    for (const name of this.pendingMarks) this.clearedMarks.add(name);
+    this.pendingMarks.clear();
+    this.ws.send(this.encoder.clear());
+  }
+
+  /** Ends the stream from our side: Twilio then runs the TwiML after `<Connect>` (none: hang up). */
+  close(reason: string): void {
+    this.closeWith(CLOSE_NORMAL, reason);
+  }
+
+  /** Refuses the stream: counted as malformed with `reason`, closed with 1008. */
+  reject(reason: MalformedReason, message: string): void {
+    if (this.state === 'closed') return;
+    this.options.metrics.malformed.labels('twilio', reason).inc();
+    this.closeWith(CLOSE_POLICY, `${reason}: ${message}`);
+  }
+
+  /** Closes with an explicit code (the route uses 1011 when attaching fails). */
+  closeWith(code: number, reason: string): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.clearStartTimer();
+    this.flushCounters();
+    try {
+      this.ws.close(code, truncateReason(reason));
+    } catch {
+      this.ws.terminate();
+    }
+    this.emitHangup(`closed: ${reason}`);
+  }
+
+  private onMessage(data: RawData, isBinary: boolean): void {
+    if (this.state === 'closed') return;
+    if (isBinary) {
+      this.malformed('binary_frame', 'binary frame');
+      return;
+    }
+    const msg = parseInbound(data as Buffer);
+    if (msg.event === 'malformed') {
+      if (this.state === 'awaiting_start') {
+        this.reject(msg.reason, `${msg.detail} before start`);
+        return;
+      }
+      this.malformed(msg.reason, msg.detail);
+      return;
+    }
+    this.handle(msg);
+  }
+
+  private handle(msg: Exclude<InboundMessage, { event: 'malformed' }>): void {
+    if (msg.event === 'connected') {
+      this.malformedInRow = 0;
+      return;
+    }
+    if (this.state === 'awaiting_start') {
+      if (msg.event === 'start') {
+        this.malformedInRow = 0;
+        this.begin(msg.start, msg.streamSid);
+      } else {
+        this.reject('media_before_start', `${msg.event} before start`);
+      }
+      return;
+    }
+    if (msg.streamSid !== this.encoder?.streamSid) {
+      this.malformed('wrong_stream', 'streamSid does not match start');
+      return;
+    }
+    this.malformedInRow = 0;
+    switch (msg.event) {
+      case 'start':
+        this.malformed('duplicate_start', 'second start');
+        return;
+      case 'media':
+        // A <Connect> stream only carries the caller ("inbound"); ignore anything else.
+        if (msg.track !== 'inbound') return;
+        if (++this.framesInUnflushed >= COUNTER_FLUSH_EVERY) this.flushCounters();
+        this.emit({ type: 'audio', payload: msg.payload, timestampMs: msg.timestampMs });
+        return;
+      case 'mark': {
+        const cleared = this.clearedMarks.delete(msg.name);
+        if (!cleared) this.pendingMarks.delete(msg.name);
+        this.emit({ type: 'mark', name: msg.name, cleared });
+        return;
+      }
+      case 'dtmf':
+        this.emit({ type: 'dtmf', digit: msg.digit });
+        return;
+      case 'stop':
+        this.emitHangup('stop');
+        // Twilio closes after `stop`; closing ourselves too frees the socket without waiting.
+        this.closeWith(CLOSE_NORMAL, 'stream stopped');
+        return;
+      default: {
+        const never: never = msg;
+        throw new Error(`unhandled event ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  private begin(start: StartInfo, streamSid: string): void {
+    this.clearStartTimer();
+    this.state = 'starting';
+    this.startInfo = start;
+    this.encoder = new OutboundEncoder(streamSid);
+    this.options.onStart(start, this).then(
+      () => {
+        if (this.state === 'starting') this.state = 'live';
+      },
+      (err: unknown) => this.closeWith(CLOSE_ERROR, `attach failed: ${(err as Error).message ?? String(err)}`),
+    );
+  }
+
+  private malformed(reason: MalformedReason, detail: string): void {
+    this.options.metrics.malformed.labels('twilio', reason).inc();
+    if (++this.malformedInRow > this.maxMalformedInRow) {
+      this.closeWith(CLOSE_POLICY, `too many malformed messages in a row (last: ${reason}, ${detail})`);
+    }
+  }
+
+  private emit(event: TransportEvent): void {
+    if (this.listener) {
+      this.listener(event);
+      return;
+    }
+    if (this.early.length >= MAX_EARLY_EVENTS) this.early.shift();
+    this.early.push(event);
+  }
+
+  private emitHangup(reason: string): void {
+    if (this.hungUp) return;
+    this.hungUp = true;
+    // Only a stream that reached a listener (or may still) has a session to tell.
+    this.emit({ type: 'hangup', reason });
+  }
+
+  private onSocketClosed(): void {
+    if (this.state !== 'closed') {
+      this.state = 'closed';
+      this.clearStartTimer();
+      this.flushCounters();
+    }
+    this.emitHangup('socket closed');
+  }
+
+  private clearStartTimer(): void {
+    if (this.startTimer) {
+      clearTimeout(this.startTimer);
+      this.startTimer = null;
+    }
+  }
+
+  private flushCounters(): void {
+    if (this.framesInUnflushed > 0) this.framesIn.inc(this.framesInUnflushed);
+    if (this.framesOutUnflushed > 0) this.framesOut.inc(this.framesOutUnflushed);
+    this.framesInUnflushed = 0;
+    this.framesOutUnflushed = 0;
+  }
+}
+
+function truncateReason(reason: string): string {
+  let r = reason;
+  while (Buffer.byteLength(r) > MAX_CLOSE_REASON_BYTES) r = r.slice(0, -1);
+  return r;
+}
