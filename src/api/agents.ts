@@ -1,0 +1,140 @@
+/**
+ * Agents: `GET/POST /v1/agents`, `GET/PATCH/DELETE /v1/agents/:id`. The architecture table is
+ * enforced on create and on the merged PATCH result; knowledge documents must be visible to
+ * the caller. Deleting keeps the agent's calls (calls do not reference agents by foreign key).
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Static } from '@sinclair/typebox';
+import type { AppContext } from '../app.js';
+import type { Agent, NewAgent } from '../store/types.js';
+import { validationFailed } from '../errors.js';
+import { newId } from '../ids.js';
+import { assertReadable, assertWritable, ownerFilter, type AuthContext } from './auth-context.js';
+import { PageOf, PageQuery, pageBody, pageRequest } from './paging.js';
+import { errorResponses, IdParams } from './schemas.js';
+import { AgentJson, CreateAgentBody, PatchAgentBody, agentProblems, agentToJson } from './agent-schema.js';
+import { Type } from '@sinclair/typebox';
+
+type IdParams = Static<typeof IdParams>;
+
+/** Throws 422 naming every document the caller cannot see. */
+export async function assertDocsVisible(ctx: AppContext, auth: AuthContext, ids: string[], field: string): Promise<void> {
+  if (ids.length === 0) return;
+  const docs = new Map((await ctx.store.getDocs(ids)).map((d) => [d.id, d]));
+  const owner = ownerFilter(auth);
+  const bad = ids.filter((id) => {
+    const d = docs.get(id);
+    return !d || (owner !== undefined && d.owner !== owner);
+  });
+  if (bad.length > 0) {
+    throw validationFailed(
+      `unknown knowledge document${bad.length > 1 ? 's' : ''}: ${bad.join(', ')}`,
+      bad.map((id) => ({ field, path: `body/${field}`, message: `document ${id} not found` })),
+    );
+  }
+}
+
+function checkAgent(agent: Partial<Agent>): void {
+  const problems = agentProblems(agent);
+  if (problems.length > 0) {
+    throw validationFailed(`agent is invalid: ${problems.map((p) => `${p.field} ${p.message}`).join('; ')}`, problems);
+  }
+}
+
+export async function agentRoutes(app: FastifyInstance, opts: { ctx: AppContext }): Promise<void> {
+  const { ctx } = opts;
+  const tags = ['agents'];
+
+  app.get<{ Querystring: PageQuery }>(
+    '/v1/agents',
+    { config: { scope: 'agents:read' }, schema: { tags, querystring: PageQuery, response: { 200: PageOf(AgentJson), ...errorResponses() } } },
+    async (req) => pageBody(await ctx.store.listAgents(ownerFilter(req.auth), pageRequest(req.query)), agentToJson),
+  );
+
+  app.post<{ Body: CreateAgentBody }>(
+    '/v1/agents',
+    { config: { scope: 'agents:write' }, schema: { tags, body: CreateAgentBody, response: { 201: AgentJson, ...errorResponses() } } },
+    async (req, reply) => {
+      const b = req.body;
+      const draft: NewAgent = {
+        id: newId('agt'),
+        owner: req.auth.owner,
+        name: b.name as string,
+        architecture: b.architecture!,
+        systemPrompt: b.systemPrompt as string,
+        firstMessage: b.firstMessage ?? null,
+        language: b.language ?? 'en',
+        model: b.model ?? null,
+        stt: b.stt ?? null,
+        sttModel: b.sttModel ?? null,
+        tts: b.tts ?? null,
+        voiceId: b.voiceId ?? null,
+        realtimeProvider: b.realtimeProvider ?? null,
+        temperature: b.temperature ?? null,
+        // A text agent takes no calls, so its default is "off" rather than both channels.
+        voiceMode: b.voiceMode ?? (b.architecture === 'text' ? 'off' : 'web_and_phone'),
+        turnDetection: b.turnDetection ?? null,
+        pronunciations: b.pronunciations ?? null,
+        variables: b.variables ?? null,
+        knowledgeIds: b.knowledgeIds ?? [],
+        disabledTools: b.disabledTools ?? [],
+        active: b.active ?? false,
+        metadata: b.metadata ?? null,
+      };
+      checkAgent(draft);
+      await assertDocsVisible(ctx, req.auth, draft.knowledgeIds, 'knowledgeIds');
+      const agent = await ctx.store.createAgent(draft);
+      return reply.code(201).send(agentToJson(agent));
+    },
+  );
+
+  app.get<{ Params: IdParams }>(
+    '/v1/agents/:id',
+    { config: { scope: 'agents:read' }, schema: { tags, params: IdParams, response: { 200: AgentJson, ...errorResponses(404) } } },
+    async (req) => {
+      const agent = await ctx.store.getAgent(req.params.id);
+      assertReadable(req.auth, agent, 'agent', req.params.id);
+      return agentToJson(agent);
+    },
+  );
+
+  app.patch<{ Params: IdParams; Body: PatchAgentBody }>(
+    '/v1/agents/:id',
+    {
+      config: { scope: 'agents:write' },
+      schema: { tags, params: IdParams, body: PatchAgentBody, response: { 200: AgentJson, ...errorResponses(404) } },
+    },
+    async (req) => {
+      const current = await ctx.store.getAgent(req.params.id);
+      assertWritable(req.auth, current, 'agent', req.params.id);
+      const patch = req.body ?? {};
+      const merged: Agent = { ...current };
+      for (const [k, v] of Object.entries(patch)) {
+        if (v !== undefined) (merged as unknown as Record<string, unknown>)[k] = v;
+      }
+      // Lists and the default language are never null: null resets them.
+      merged.knowledgeIds ??= [];
+      merged.disabledTools ??= [];
+      merged.language ??= 'en';
+      // Becoming a text agent switches calls off unless the client says otherwise (and then
+      // the rule below refuses it).
+      if (patch.architecture === 'text' && patch.voiceMode === undefined) merged.voiceMode = 'off';
+      checkAgent(merged);
+      if (patch.knowledgeIds) await assertDocsVisible(ctx, req.auth, patch.knowledgeIds, 'knowledgeIds');
+      const saved = await ctx.store.updateAgent(merged);
+      assertWritable(req.auth, saved, 'agent', req.params.id);
+      return agentToJson(saved);
+    },
+  );
+
+  app.delete<{ Params: IdParams }>(
+    '/v1/agents/:id',
+    { config: { scope: 'agents:write' }, schema: { tags, params: IdParams, response: { 204: Type.Null(), ...errorResponses(404) } } },
+    async (req, reply) => {
+      const agent = await ctx.store.getAgent(req.params.id);
+      assertWritable(req.auth, agent, 'agent', req.params.id);
+      await ctx.store.deleteAgent(agent.id);
+      return reply.code(204).send();
+    },
+  );
+}
