@@ -1,0 +1,89 @@
+/**
+ * Builds a call's STT, LLM and TTS from the agent and `config.providers`. A provider the agent
+ * needs but has no credentials is reported as `missing` (the call ends with a clear endReason,
+ * API.md), never thrown.
+ */
+import type { EngineHost } from './types.js';
+import { createLlmClient } from '../providers/llm/index.js';
+import type { LlmClient } from '../providers/llm/types.js';
+import { DeepgramStt } from '../providers/stt/deepgram.js';
+import type { SttStream } from '../providers/stt/types.js';
+import { ElevenLabsWsTts } from '../providers/tts/elevenlabs-ws.js';
+import { ElevenLabsHttpTts } from '../providers/tts/elevenlabs-http.js';
+import { FallbackTts } from '../providers/tts/fallback.js';
+import { OpenAiCompatibleStt } from '../providers/stt/openai-compatible.js';
+import { DEFAULT_OPENAI_VOICE, OpenAiCompatibleTts } from '../providers/tts/openai-compatible.js';
+import type { TtsProvider } from '../providers/tts/types.js';
+
+/** ElevenLabs' long-standing default voice ("Rachel"), used when the agent names none. */
+export const DEFAULT_ELEVENLABS_VOICE = '21m00Tcm4TlvDq8ikWAM';
+export const DEFAULT_LLM_MODEL = 'gpt-4o-mini';
+
+export interface PipelineProviders {
+  stt: SttStream;
+  llm: LlmClient;
+  tts: TtsProvider;
+  /** Names for endReason `error:<name>`. */
+  names: { stt: string; llm: string; tts: string };
+}
+
+export type ProvidersResult = { ok: true; providers: PipelineProviders } | { ok: false; endReason: string; note: string };
+
+export function createPipelineProviders(host: EngineHost, endpointingMs: number): ProvidersResult {
+  const { agent, config } = host;
+  const p = config.providers;
+  let stt: SttStream;
+  const sttName = agent.stt ?? 'deepgram';
+  if (sttName === 'deepgram') {
+    if (!p.deepgram.apiKey) return missing('deepgram', 'DEEPGRAM_API_KEY');
+    stt = new DeepgramStt({
+      baseUrl: p.deepgram.url,
+      apiKey: p.deepgram.apiKey,
+      format: host.inputFormat,
+      language: agent.language,
+      model: agent.sttModel ?? undefined,
+      endpointingMs,
+    });
+  } else {
+    // Utterance by utterance, cut by the engine's VAD (speechStarted/finalize).
+    const oc = p.openaiCompatible;
+    if (!oc.sttApiKey && /api\.openai\.com/.test(oc.sttBaseUrl)) return missing('openai-compatible', 'STT_API_KEY');
+    stt = new OpenAiCompatibleStt({
+      baseUrl: oc.sttBaseUrl,
+      apiKey: oc.sttApiKey,
+      format: host.inputFormat,
+      language: agent.language,
+      model: agent.sttModel ?? undefined,
+    });
+  }
+
+  // Local OpenAI-compatible servers often need no key; api.openai.com always does.
+  if (!p.openai.apiKey && /api\.openai\.com/.test(p.openai.baseUrl)) return missing('openai', 'OPENAI_API_KEY');
+  const llm = createLlmClient(p.openai);
+
+  const ttsName = agent.tts ?? 'elevenlabs';
+  let tts: TtsProvider;
+  if (ttsName === 'elevenlabs') {
+    const voiceId = host.call.overrides.voice ?? agent.voiceId ?? DEFAULT_ELEVENLABS_VOICE;
+    if (!p.elevenlabs.apiKey) return missing('elevenlabs', 'ELEVENLABS_API_KEY');
+    const opts = { baseUrl: p.elevenlabs.baseUrl, apiKey: p.elevenlabs.apiKey, voiceId, format: host.outputFormat };
+    tts = new FallbackTts(new ElevenLabsWsTts(opts), new ElevenLabsHttpTts(opts), (reason) =>
+      host.note(`elevenlabs: stream-input WebSocket unavailable (${reason}); using HTTP streaming`),
+    );
+  } else {
+    const oc = p.openaiCompatible;
+    if (!oc.ttsApiKey && /api\.openai\.com/.test(oc.ttsBaseUrl)) return missing('openai-compatible', 'TTS_API_KEY');
+    tts = new OpenAiCompatibleTts({
+      baseUrl: oc.ttsBaseUrl,
+      apiKey: oc.ttsApiKey,
+      // An ElevenLabs voice id means nothing to these servers; only the agent's own voice counts.
+      voiceId: host.call.overrides.voice ?? agent.voiceId ?? DEFAULT_OPENAI_VOICE,
+      format: host.outputFormat,
+    });
+  }
+  return { ok: true, providers: { stt, llm, tts, names: { stt: sttName, llm: 'openai', tts: ttsName } } };
+}
+
+function missing(provider: string, variable: string): ProvidersResult {
+  return { ok: false, endReason: `error:${provider}_not_configured`, note: `${provider}: ${variable} is not set` };
+}

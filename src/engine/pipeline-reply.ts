@@ -1,0 +1,213 @@
+/**
+ * One agent utterance: fixed text (greeting, apology) or an LLM reply with tools, streamed
+ * token → clause → pronunciations → TTS → playback. Owns the turn's AbortController: barge-in
+ * or cancellation aborts the LLM and the TTS together. A speculative reply holds its audio
+ * until `release()` (the caller's turn really ended) so nothing is heard if it is dropped.
+ */
+import { ProviderError, isAbortError } from '../errors.js';
+import type { ChatMessage, LlmClient, ToolCall } from '../providers/llm/types.js';
+import type { TtsProvider, TtsStream } from '../providers/tts/types.js';
+import type { ToolRunner } from '../tools/types.js';
+import type { EngineHost } from './types.js';
+import { applyPronunciations } from './template.js';
+import { SentenceChunker } from './sentence-chunker.js';
+import { UtteranceText } from './pipeline-utterance.js';
+
+/** Tool rounds per reply: a model looping on tools must not hold the caller forever. */
+export const MAX_TOOL_ROUNDS = 5;
+
+export interface ReplyDeps {
+  host: EngineHost;
+  llm: LlmClient;
+  tts: TtsProvider;
+  model: string;
+  temperature?: number;
+  tools: ToolRunner | null;
+  bytesPerMs: number;
+}
+
+export interface ReplyTimes {
+  llmStartAt?: number;
+  llmFirstTokenAt?: number;
+  ttsFirstPushAt?: number;
+  ttsFirstByteAt?: number;
+}
+
+export type ReplyOutcome =
+  | { kind: 'done'; endsCall: boolean }
+  | { kind: 'aborted' }
+  | { kind: 'failed'; provider: string; error: ProviderError };
+
+export class Reply {
+  readonly controller = new AbortController();
+  readonly text = new UtteranceText();
+  readonly times: ReplyTimes = {};
+  /** Messages this reply added to the history (assistant tool calls + tool results). */
+  readonly toolMessages: ChatMessage[] = [];
+  private held: Buffer[] | null;
+  private tts: TtsStream | null = null;
+  private enqueued = false;
+  endsCall = false;
+  /** Set once the reply's words have been added to the history. */
+  recorded = false;
+
+  constructor(
+    private readonly deps: ReplyDeps,
+    readonly utteranceId: string,
+    speculative: boolean,
+  ) {
+    this.held = speculative ? [] : null;
+    const call = deps.host.signal;
+    if (call.aborted) this.controller.abort();
+    else call.addEventListener('abort', () => this.controller.abort(), { once: true });
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  abort(): void {
+    this.controller.abort();
+    this.tts?.abort();
+  }
+
+  /** Speculative → real: what was held goes to playback now, the rest flows straight. */
+  release(): void {
+    const held = this.held;
+    this.held = null;
+    if (held) for (const b of held) this.enqueue(b);
+    if (held && this.text.complete && !this.signal.aborted) this.deps.host.playback.finish(this.utteranceId);
+  }
+
+  /** Some audio of this reply reached playback. */
+  get audible(): boolean {
+    return this.enqueued;
+  }
+
+  private enqueue(audio: Buffer): void {
+    if (this.held) {
+      this.held.push(audio);
+      return;
+    }
+    this.enqueued = true;
+    this.deps.host.playback.enqueue(this.utteranceId, audio);
+  }
+
+  /** Speaks fixed text (greeting, apology). */
+  async say(text: string): Promise<ReplyOutcome> {
+    const tts = this.openTts();
+    this.pushClause(tts, text);
+    tts.end();
+    return this.pumpAudio(tts);
+  }
+
+  /** Streams an LLM reply to `messages`, running tools as the model asks. */
+  async respond(messages: ChatMessage[]): Promise<ReplyOutcome> {
+    const tts = this.openTts();
+    const audio = this.pumpAudio(tts);
+    const llm = this.runLlm(messages, tts);
+    const [a, l] = await Promise.all([audio, llm]);
+    if (l.kind === 'failed') return l;
+    if (a.kind !== 'done') return a;
+    return { kind: 'done', endsCall: this.endsCall };
+  }
+
+  private openTts(): TtsStream {
+    this.tts = this.deps.tts.stream(this.signal);
+    return this.tts;
+  }
+
+  private pushClause(tts: TtsStream, clause: string): void {
+    const spoken = applyPronunciations(clause, this.deps.host.agent.pronunciations);
+    this.text.addClause(clause, spoken);
+    this.times.ttsFirstPushAt ??= this.deps.host.nowMs();
+    tts.push(spoken);
+  }
+
+  private async runLlm(messages: ChatMessage[], tts: TtsStream): Promise<ReplyOutcome> {
+    const { host, llm, model, temperature, tools } = this.deps;
+    const chunker = new SentenceChunker();
+    const convo = [...messages];
+    let retried = false;
+    try {
+      for (let round = 0; round <= MAX_TOOL_ROUNDS; round++) {
+        let calls: ToolCall[] | null = null;
+        let gotText = false;
+        this.times.llmStartAt ??= host.nowMs();
+        try {
+          for await (const ev of llm.stream({ model, messages: convo, tools: tools?.specs, temperature, signal: this.signal })) {
+            if (ev.type === 'delta') {
+              this.times.llmFirstTokenAt ??= host.nowMs();
+              gotText = true;
+              for (const clause of chunker.push(ev.text)) this.pushClause(tts, clause);
+            } else if (ev.type === 'tool_calls') {
+              this.times.llmFirstTokenAt ??= host.nowMs();
+              calls = ev.calls;
+            }
+          }
+        } catch (err) {
+          // One retry where it can help: a retryable failure before anything was said.
+          if (err instanceof ProviderError && err.retryable && !retried && !gotText && !this.signal.aborted) {
+            retried = true;
+            host.note(`openai: ${err.message}; retried once`);
+            round--;
+            continue;
+          }
+          throw err;
+        }
+        if (this.signal.aborted) break;
+        if (!calls || !tools || round === MAX_TOOL_ROUNDS) break;
+        const assistant: ChatMessage = { role: 'assistant', content: null, toolCalls: calls };
+        convo.push(assistant);
+        this.toolMessages.push(assistant);
+        for (const call of calls) {
+          const started = host.nowMs();
+          const result = await tools.run(call.name, call.arguments, this.signal);
+          if (this.signal.aborted) break;
+          if (result.endsCall) this.endsCall = true;
+          const msg: ChatMessage = { role: 'tool', toolCallId: call.id, content: result.output };
+          convo.push(msg);
+          this.toolMessages.push(msg);
+          void host.transcript({
+            role: 'tool',
+            text: `${call.name}(${call.arguments}) → ${result.ok ? '' : 'error: '}${result.output}`,
+            startMs: started,
+            endMs: host.nowMs(),
+          });
+        }
+        if (this.signal.aborted) break;
+      }
+      const rest = chunker.flush();
+      if (rest && !this.signal.aborted) this.pushClause(tts, rest);
+      tts.end();
+      return { kind: 'done', endsCall: this.endsCall };
+    } catch (err) {
+      const wasAborted = this.signal.aborted || isAbortError(err);
+      this.abort(); // the TTS of a failed reply must not report a finished (empty) utterance
+      if (wasAborted) return { kind: 'aborted' };
+      const error = err instanceof ProviderError ? err : new ProviderError('openai', String(err), undefined, false);
+      return { kind: 'failed', provider: 'openai', error };
+    }
+  }
+
+  private async pumpAudio(tts: TtsStream): Promise<ReplyOutcome> {
+    const { host, bytesPerMs } = this.deps;
+    try {
+      for await (const chunk of tts) {
+        if (this.signal.aborted) break;
+        this.times.ttsFirstByteAt ??= host.nowMs();
+        this.text.addAudio(chunk.audio.length / bytesPerMs, chunk.chars);
+        this.enqueue(chunk.audio);
+      }
+    } catch (err) {
+      if (this.signal.aborted || isAbortError(err)) return { kind: 'aborted' };
+      this.controller.abort(); // stop the LLM too
+      const error = err instanceof ProviderError ? err : new ProviderError('tts', String(err), undefined, false);
+      return { kind: 'failed', provider: error.provider, error };
+    }
+    if (this.signal.aborted) return { kind: 'aborted' };
+    this.text.complete = true;
+    if (this.held === null && this.enqueued) host.playback.finish(this.utteranceId);
+    return { kind: 'done', endsCall: this.endsCall };
+  }
+}
