@@ -262,6 +262,9 @@ class PipelineEngine implements Engine {
     this.callerTurnOpen = false;
     const end = this.speechEndAt >= 0 ? this.speechEndAt : this.commitAt;
     void this.host.transcript({ role: 'user', text, startMs: end, endMs: end });
+    // The call is ending (a provider failed, maybe on a speculative reply of this very turn):
+    // the words are on record, but nothing may replace the apology now playing.
+    if (this.ending) return;
     const cut = this.interrupted;
     if (cut && isBackchannel(text)) {
       // The interruption was an "uh-huh" after all: the agent goes on where it was cut.

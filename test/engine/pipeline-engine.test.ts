@@ -154,6 +154,23 @@ describe('pipeline engine', () => {
     expect(h.notes.some((n) => n.startsWith('openai'))).toBe(true);
   });
 
+  it('an LLM failure on a speculative reply is not undone when the turn then commits', async () => {
+    dg.options.transcripts = ['hello there'];
+    chat.respond(() => ({ status: 401 }));
+    // Deepgram endpoints after 200 ms, the turn commits after 600 ms of silence: the speculative
+    // reply fails first, and the commit that follows must leave the apology playing.
+    const h = makeHost(env(), { firstMessage: null, turnDetection: { silenceMs: 600, minInterruptionMs: 400 } });
+    const e = await boot(h);
+    await say(e, 400, 360);
+    await poll(() => el.ws.some((c) => c.text.includes('technical difficulties'))).toBe(true);
+    await say(e, 0, 400);
+    await poll(() => h.transcripts.find((t) => t.role === 'user')?.text).toBe('hello there');
+    expect(chat.requests).toHaveLength(1);
+    await poll(() => h.playback.finished.size).toBe(1);
+    h.playback.play();
+    await poll(() => h.ended).toEqual(['error:openai']);
+  });
+
   it('missing credentials end the call with a clear reason', async () => {
     const h = makeHost(env(), {}, { env: { DEEPGRAM_API_KEY: '' } });
     await boot(h);
