@@ -1,0 +1,253 @@
+/**
+ * Media load: N concurrent simulated Twilio calls against the real gateway, for pipeline and
+ * realtime agents, with fake providers at fixed latencies. Three processes besides this one:
+ *   1. the gateway: `node --import tsx src/main.ts`, configured by env only (temp DATA_DIR);
+ *   2. the fakes (bench/media-load/fakes.ts): Deepgram, OpenAI chat, ElevenLabs, OpenAI
+ *      Realtime, Twilio REST, with the latencies of bench/media-load/script.ts;
+ *   3. the callers (bench/media-load/callers.ts): N carrier simulators placed as inbound calls
+ *      through signed /twilio/voice webhooks, each running the scripted conversation.
+ * So the gateway's CPU (from its own /metrics) is its own.
+ *
+ *   node --import tsx bench/media-load.ts [--engines pipeline,realtime] [--calls 10,100,500,1000]
+ *        [--seconds 40] [--cpu-prof DIR] [--heap-snapshot] [--name media-load] [--no-stop]
+ *
+ * Escalation stops (per engine) at the first N where frames are lost, calls fail, or the
+ * gateway's main thread saturates (CPU ≥ 95% of a core or event-loop lag p99 ≥ 100 ms).
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { round, writeResults } from './lib/results.js';
+import { startGateway, type GatewayMetrics, type GatewayProcess } from './lib/gateway-process.js';
+import { summarize } from './lib/stats.js';
+import { EXPECTED_V2V_MS, LATENCY, TURN, type CallerResults, type EngineKind, type RunRequest } from './media-load/script.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const { values } = parseArgs({
+  options: {
+    engines: { type: 'string', default: 'pipeline,realtime' },
+    calls: { type: 'string', default: '10,100,500,1000' },
+    seconds: { type: 'string', default: '40' },
+    'cpu-prof': { type: 'string' },
+    'heap-snapshot': { type: 'boolean', default: false },
+    name: { type: 'string', default: 'media-load' },
+    'no-stop': { type: 'boolean', default: false },
+    /** nice value for the gateway, fakes and callers (negative needs root): on a shared machine it
+     * keeps other jobs from starving the processes whose timing we measure. 0 leaves it alone. */
+    priority: { type: 'string', default: '-10' },
+  },
+});
+const engines = values.engines.split(',') as EngineKind[];
+const levels = values.calls.split(',').map(Number);
+const seconds = Number(values.seconds);
+
+const priority = Number(values.priority);
+function prioritize(pid: number | undefined): void {
+  if (priority === 0 || pid === undefined) return;
+  try {
+    os.setPriority(pid, priority);
+  } catch (err) {
+    console.warn(`could not set priority ${priority} on ${pid}: ${(err as Error).message}`);
+  }
+}
+prioritize(process.pid);
+
+function forkChild(file: string): ChildProcess {
+  const child = fork(path.join(here, 'media-load', file), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  prioritize(child.pid);
+  return child;
+}
+
+function nextMessage<T>(child: ChildProcess, type: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onMsg = (m: { type: string }) => {
+      if (m.type !== type) return;
+      child.off('message', onMsg);
+      child.off('exit', onExit);
+      resolve(m as T);
+    };
+    const onExit = (code: number | null) => reject(new Error(`${type}: child exited with ${code}`));
+    child.on('message', onMsg);
+    child.once('exit', onExit);
+  });
+}
+
+async function setupAgent(g: GatewayProcess, engine: EngineKind): Promise<string> {
+  const common = {
+    name: `bench ${engine}`,
+    systemPrompt: 'You are a helpful receptionist.',
+    firstMessage: 'Hello, thanks for calling. How can I help?',
+    voiceMode: 'phone',
+    active: true,
+  };
+  const body =
+    engine === 'pipeline'
+      ? { ...common, architecture: 'pipeline', model: 'gpt-4o-mini', stt: 'deepgram', tts: 'elevenlabs', turnDetection: { silenceMs: TURN.silenceMs, minInterruptionMs: TURN.minInterruptionMs } }
+      : { ...common, architecture: 'realtime', realtimeProvider: 'openai', turnDetection: { silenceMs: TURN.silenceMs } };
+  const agent = await g.api('POST', '/v1/agents', body);
+  if (agent.status !== 201) throw new Error(`create agent: ${agent.status} ${JSON.stringify(agent.body)}`);
+  const phoneNumber = '+14155550199';
+  const num = await g.api('POST', '/v1/phone-numbers', { phoneNumber, agentId: agent.body.id });
+  if (num.status !== 201) throw new Error(`create number: ${num.status} ${JSON.stringify(num.body)}`);
+  return phoneNumber;
+}
+
+interface Row {
+  engine: EngineKind;
+  calls: number;
+  connected: number;
+  seconds: number;
+  cpuMsPerCallSecond: number;
+  gatewayCpuPercent: number;
+  rssPerCallMiB: number;
+  gatewayRssMiB: number;
+  v2vOverheadMs: ReturnType<typeof summarize>;
+  v2vMeasuredMs: ReturnType<typeof summarize>;
+  bargeInMs: ReturnType<typeof summarize>;
+  bargeInMissed: number;
+  noAnswer: number;
+  underruns: number;
+  underrunMsTotal: number;
+  underrunSamples: Array<[number, number]>;
+  utterancesHeard: number;
+  framesSent: number;
+  framesCounted: number;
+  framesLost: number;
+  agentFramesSent: number;
+  agentFramesReceived: number;
+  agentFramesLost: number;
+  closedEarly: number;
+  connectFailures: number;
+  protocolErrors: number;
+  gatewayLoopLagP99Ms: number;
+  loadgenCpuPercent: number;
+  loadgenLoopLagP99Ms: number;
+  sendLateP99Ms: number;
+  loadAvg: { start: number[]; end: number[] };
+  saturated: string | null;
+}
+
+async function runLevel(engine: EngineKind, calls: number): Promise<Row> {
+  const loadStart = os.loadavg().map((x) => round(x, 2));
+  const fakes = forkChild('fakes.ts');
+  const ready = await nextMessage<{ env: Record<string, string>; authToken: string; accountSid: string }>(fakes, 'ready');
+  const nodeFlags: string[] = [];
+  if (values['cpu-prof']) {
+    // One directory per run: tsx's loader thread writes a profile of its own beside the main one.
+    const dir = path.join(values['cpu-prof'], `${engine}-${calls}`);
+    mkdirSync(dir, { recursive: true });
+    nodeFlags.push('--cpu-prof', `--cpu-prof-dir=${dir}`);
+  }
+  if (values['heap-snapshot']) nodeFlags.push('--heapsnapshot-signal=SIGUSR2');
+  const g = await startGateway({ env: ready.env, nodeFlags });
+  prioritize(g.child.pid);
+  try {
+    const toNumber = await setupAgent(g, engine);
+    await new Promise((r) => setTimeout(r, 1000));
+    const idle = await g.scrape();
+    const callers = forkChild('callers.ts');
+    const req: RunRequest = { type: 'run', engine, calls, seconds, publicUrl: g.baseUrl, authToken: ready.authToken, accountSid: ready.accountSid, toNumber };
+    const started = nextMessage<{ connected: number }>(callers, 'started');
+    const windowEnd = nextMessage(callers, 'window-end');
+    const results = nextMessage<CallerResults>(callers, 'results');
+    callers.send(req);
+    await started;
+    const before = await g.scrape();
+    const t0 = performance.now();
+    await windowEnd;
+    const after = await g.scrape();
+    const wall = (performance.now() - t0) / 1000;
+    if (values['heap-snapshot'] && values['cpu-prof']) {
+      g.child.kill('SIGUSR2'); // written into the gateway's cwd (the repo root)
+      await new Promise((r) => setTimeout(r, 5000));
+    }
+    const r = await results;
+    await new Promise((res) => setTimeout(res, 1500)); // counters flush on close
+    const final: GatewayMetrics = await g.scrape();
+    const framesCounted = final.framesIn - idle.framesIn;
+    const agentFramesSent = final.framesOut - idle.framesOut;
+    const cpuS = after.cpuSeconds - before.cpuSeconds;
+    const overhead = r.v2vMs.map((x) => x - EXPECTED_V2V_MS[engine]);
+    const row: Row = {
+      engine,
+      calls,
+      connected: r.connected,
+      seconds: round(wall, 1),
+      cpuMsPerCallSecond: round((cpuS * 1000) / (r.connected * wall), 3),
+      gatewayCpuPercent: round((cpuS / wall) * 100, 1),
+      rssPerCallMiB: round((after.rssBytes - idle.rssBytes) / r.connected / 1024 / 1024, 3),
+      gatewayRssMiB: round(after.rssBytes / 1024 / 1024, 1),
+      v2vOverheadMs: summarize(overhead),
+      v2vMeasuredMs: summarize(r.v2vMs),
+      bargeInMs: summarize(r.bargeInMs),
+      bargeInMissed: r.bargeInMissed,
+      noAnswer: r.noAnswer,
+      underruns: r.underruns,
+      underrunMsTotal: r.underrunMsTotal,
+      underrunSamples: r.underrunSamples,
+      utterancesHeard: r.utterancesHeard,
+      framesSent: r.framesSent,
+      framesCounted,
+      framesLost: r.framesSent - framesCounted,
+      agentFramesSent,
+      agentFramesReceived: r.framesReceived,
+      agentFramesLost: agentFramesSent - r.framesReceived,
+      closedEarly: r.closedEarly,
+      connectFailures: r.connectFailures,
+      protocolErrors: r.protocolErrors,
+      gatewayLoopLagP99Ms: round(after.loopLagP99Ms, 1),
+      loadgenCpuPercent: r.loadgenCpuPercent,
+      loadgenLoopLagP99Ms: r.loadgenLoopLagP99Ms,
+      sendLateP99Ms: r.sendLateP99Ms,
+      loadAvg: { start: loadStart, end: os.loadavg().map((x) => round(x, 2)) },
+      saturated: null,
+    };
+    const why: string[] = [];
+    if (row.framesLost !== 0) why.push(`${row.framesLost} caller frames lost`);
+    if (row.agentFramesLost !== 0) why.push(`${row.agentFramesLost} agent frames lost`);
+    if (row.connectFailures > 0 || row.closedEarly > 0) why.push(`${row.connectFailures} calls failed, ${row.closedEarly} closed early`);
+    if (row.gatewayCpuPercent >= 95) why.push(`gateway CPU ${row.gatewayCpuPercent}%`);
+    if (row.gatewayLoopLagP99Ms >= 100) why.push(`gateway loop lag p99 ${row.gatewayLoopLagP99Ms} ms`);
+    row.saturated = why.length ? why.join('; ') : null;
+    return row;
+  } finally {
+    await g.stop();
+    fakes.disconnect();
+  }
+}
+
+const rows: Row[] = [];
+for (const engine of engines) {
+  for (const calls of levels) {
+    console.log(`--- ${engine} × ${calls} calls, ${seconds} s (load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')})`);
+    const row = await runLevel(engine, calls);
+    rows.push(row);
+    console.log(JSON.stringify(row));
+    if (row.saturated && !values['no-stop']) {
+      console.log(`stopping ${engine} escalation at ${calls}: ${row.saturated}`);
+      break;
+    }
+  }
+}
+
+const table = rows.map((r) => ({
+  engine: r.engine,
+  calls: r.connected,
+  'cpu ms/call-s': r.cpuMsPerCallSecond,
+  'gw cpu %': r.gatewayCpuPercent,
+  'MiB/call': r.rssPerCallMiB,
+  'v2v ovh p50/p95/p99': `${r.v2vOverheadMs.p50}/${r.v2vOverheadMs.p95}/${r.v2vOverheadMs.p99}`,
+  'barge p50/p95': `${r.bargeInMs.p50}/${r.bargeInMs.p95}`,
+  underruns: r.underruns,
+  'lost in/out': `${r.framesLost}/${r.agentFramesLost}`,
+  'lag p99': r.gatewayLoopLagP99Ms,
+  load: r.loadAvg.end[0],
+  saturated: r.saturated ?? '',
+}));
+const profiles = values['cpu-prof'] ? readdirSync(values['cpu-prof'], { recursive: true }).map(String).filter((f) => f.endsWith('.cpuprofile')) : [];
+const file = writeResults(values.name, { seconds, priority, latency: LATENCY, turn: TURN, expectedV2vMs: EXPECTED_V2V_MS, loadAvg: os.loadavg(), rows, profiles }, table);
+console.log(`wrote ${file}`);
+process.exit(0);

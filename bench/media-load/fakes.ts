@@ -1,0 +1,60 @@
+/**
+ * The media-load bench's provider side, in its own process so its CPU is not the gateway's:
+ * Deepgram, OpenAI chat, ElevenLabs, OpenAI Realtime and Twilio REST fakes with FIXED
+ * latencies (see LATENCY). Sends `{type:'ready', ...urls}` over IPC, exits when the parent
+ * disconnects.
+ */
+import { startFakeDeepgram } from '../../test/fakes/deepgram.js';
+import { startFakeOpenAiChat } from '../../test/fakes/openai-chat.js';
+import { startFakeElevenLabs } from '../../test/fakes/elevenlabs.js';
+import { startFakeRealtime } from '../../test/fakes/openai-realtime.js';
+import { FakeTwilioRest } from '../../test/fakes/twilio-rest.js';
+import { LATENCY, PIPELINE_REPLY, REALTIME_REPLY_MS, TTS_MS_PER_CHAR } from './script.js';
+
+const [dg, chat, el, rt, twilio] = await Promise.all([
+  startFakeDeepgram({ finalDelayMs: LATENCY.sttFinalMs, fallbackTranscript: 'What are your opening hours?', transcripts: [] }),
+  startFakeOpenAiChat({
+    respond: () => ({ firstTokenDelayMs: LATENCY.llmFirstTokenMs, tokens: PIPELINE_REPLY.split(/(?<= )/) }),
+  }),
+  startFakeElevenLabs({ firstChunkDelayMs: LATENCY.ttsFirstByteMs, msPerChar: TTS_MS_PER_CHAR }),
+  startFakeRealtime({
+    apiKey: 'sk-test',
+    firstDeltaMs: LATENCY.realtimeFirstDeltaMs,
+    responder: (ctx) => {
+      const quoted = ctx.instructions ? /"([^"]+)"/.exec(ctx.instructions) : null;
+      return quoted ? { transcript: quoted[1], audioMs: 2000 } : { transcript: 'Sure, we open at nine and close at five.', audioMs: REALTIME_REPLY_MS };
+    },
+  }),
+  new FakeTwilioRest({ keepHistory: false }).start(),
+]);
+
+// The fakes keep per-connection histories for tests; a long bench would grow them without end.
+const trim = setInterval(() => {
+  for (const c of dg.connections) c.sent.length = 0;
+  for (let i = dg.connections.length - 1; i >= 0; i--) if (dg.connections[i]!.closed) dg.connections.splice(i, 1);
+  for (let i = rt.connections.length - 1; i >= 0; i--) if (!rt.connections[i]!.isOpen) rt.connections.splice(i, 1);
+  chat.requests.length = 0;
+  for (const c of el.ws) c.messages.length = Math.min(c.messages.length, 1);
+}, 5000);
+
+process.send!({
+  type: 'ready',
+  env: {
+    DEEPGRAM_API_KEY: 'dg-test',
+    DEEPGRAM_URL: dg.url,
+    OPENAI_API_KEY: 'sk-test',
+    OPENAI_BASE_URL: chat.url,
+    ELEVENLABS_API_KEY: 'el-test',
+    ELEVENLABS_BASE_URL: el.url,
+    OPENAI_REALTIME_URL: rt.url,
+    ...twilio.env(),
+  },
+  authToken: twilio.authToken,
+  accountSid: twilio.accountSid,
+});
+
+process.on('disconnect', () => {
+  clearInterval(trim);
+  void Promise.allSettled([dg.close(), chat.close(), el.close(), rt.close(), twilio.close()]).then(() => process.exit(0));
+  setTimeout(() => process.exit(0), 3000).unref();
+});
