@@ -16,6 +16,7 @@ import { openAiSessionFactory, sessionConfigFor, type SessionFactory } from './r
 import { RealtimeToolCalls } from './realtime-tools.js';
 import { ResponseSlot } from './realtime-response.js';
 import { REALTIME_PROVIDER_LABEL as PROVIDER, RealtimeErrors } from './realtime-errors.js';
+import { endWithApology } from './realtime-apology.js';
 
 export interface RealtimeEngineOptions {
   createSession?: SessionFactory;
@@ -79,9 +80,8 @@ class RealtimeEngine implements Engine {
   async start(): Promise<void> {
     await this.prepare();
     if (this.failure) {
-      // No voice of our own to apologise with (the provider is the voice): end at once with a
-      // reason the call record shows, rather than leave the caller in silence.
-      await this.host.end(this.failure);
+      // The provider is the voice: the apology comes from the TTS, if there is one.
+      await endWithApology(this.host, this.failure);
       return;
     }
     const greeting = greetingFor(this.host);
@@ -166,7 +166,7 @@ class RealtimeEngine implements Engine {
     }
     if ('error' in result) {
       this.host.note(`realtime session lost and could not be reopened: ${result.error.message}`);
-      await this.host.end('error:realtime_disconnected');
+      await endWithApology(this.host, 'error:realtime_disconnected');
       return;
     }
     this.attach(result.session);
