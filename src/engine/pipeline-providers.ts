@@ -4,6 +4,7 @@
  * API.md), never thrown.
  */
 import type { EngineHost } from './types.js';
+import { lacksRequiredKey } from '../providers/openai-key.js';
 import { createLlmClient } from '../providers/llm/index.js';
 import type { LlmClient } from '../providers/llm/types.js';
 import { DeepgramStt } from '../providers/stt/deepgram.js';
@@ -47,7 +48,7 @@ export function createPipelineProviders(host: EngineHost, endpointingMs: number)
   } else {
     // Utterance by utterance, cut by the engine's VAD (speechStarted/finalize).
     const oc = p.openaiCompatible;
-    if (!oc.sttApiKey && /api\.openai\.com/.test(oc.sttBaseUrl)) return missing('openai-compatible', 'STT_API_KEY');
+    if (lacksRequiredKey(oc.sttBaseUrl, oc.sttApiKey)) return missing('openai-compatible', 'STT_API_KEY');
     stt = new OpenAiCompatibleStt({
       baseUrl: oc.sttBaseUrl,
       apiKey: oc.sttApiKey,
@@ -57,8 +58,7 @@ export function createPipelineProviders(host: EngineHost, endpointingMs: number)
     });
   }
 
-  // Local OpenAI-compatible servers often need no key; api.openai.com always does.
-  if (!p.openai.apiKey && /api\.openai\.com/.test(p.openai.baseUrl)) return missing('openai', 'OPENAI_API_KEY');
+  if (lacksRequiredKey(p.openai.baseUrl, p.openai.apiKey)) return missing('openai', 'OPENAI_API_KEY');
   const llm = createLlmClient(p.openai);
 
   const ttsName = agent.tts ?? 'elevenlabs';
@@ -72,7 +72,7 @@ export function createPipelineProviders(host: EngineHost, endpointingMs: number)
     );
   } else {
     const oc = p.openaiCompatible;
-    if (!oc.ttsApiKey && /api\.openai\.com/.test(oc.ttsBaseUrl)) return missing('openai-compatible', 'TTS_API_KEY');
+    if (lacksRequiredKey(oc.ttsBaseUrl, oc.ttsApiKey)) return missing('openai-compatible', 'TTS_API_KEY');
     tts = new OpenAiCompatibleTts({
       baseUrl: oc.ttsBaseUrl,
       apiKey: oc.ttsApiKey,

@@ -5,6 +5,7 @@
  * and the call ends with the same reason once it has been heard. Without a TTS that answers in
  * time the call ends at once, as it did before; either way the call record says which.
  */
+import { lacksRequiredKey } from '../providers/openai-key.js';
 import { DEFAULT_OPENAI_VOICE, OpenAiCompatibleTts } from '../providers/tts/openai-compatible.js';
 import { APOLOGY } from './pipeline.js';
 import type { EngineHost } from './types.js';
@@ -50,8 +51,7 @@ async function apologise(host: EngineHost): Promise<string | null> {
 
 function apologyTts(host: EngineHost): OpenAiCompatibleTts | null {
   const oc = host.config.providers.openaiCompatible;
-  // The pipeline's rule: local servers often need no key, api.openai.com always does.
-  if (!oc.ttsApiKey && /api\.openai\.com/.test(oc.ttsBaseUrl)) return null;
+  if (lacksRequiredKey(oc.ttsBaseUrl, oc.ttsApiKey)) return null;
   return new OpenAiCompatibleTts({
     baseUrl: oc.ttsBaseUrl,
     apiKey: oc.ttsApiKey,

@@ -144,7 +144,11 @@ export function makeHost(opts: {
   const config = {
     allowPrivateUrls: true,
     media: { realtimeAppendMs: 20 },
-    providers: { openai: { apiKey: opts.apiKey, baseUrl: 'http://127.0.0.1:1/v1', realtimeUrl: opts.realtimeUrl } },
+    providers: {
+      openai: { apiKey: opts.apiKey, baseUrl: 'http://127.0.0.1:1/v1', realtimeUrl: opts.realtimeUrl },
+      // No TTS listens here: an apology attempt fails fast and the call ends as it would without one.
+      openaiCompatible: { sttBaseUrl: 'http://127.0.0.1:1/v1', ttsBaseUrl: 'http://127.0.0.1:1/v1' },
+    },
   } as unknown as Config;
   const call = {
     id: 'call_rt',
