@@ -45,6 +45,9 @@ export class Reply {
   /** Messages this reply added to the history (assistant tool calls + tool results). */
   readonly toolMessages: ChatMessage[] = [];
   private held: Buffer[] | null;
+  /** Resolves once a speculative reply is released or the reply is aborted (at once if not speculative). */
+  private readonly decided: Promise<void>;
+  private readonly decide: () => void;
   private tts: TtsStream | null = null;
   private enqueued = false;
   endsCall = false;
@@ -57,6 +60,11 @@ export class Reply {
     speculative: boolean,
   ) {
     this.held = speculative ? [] : null;
+    let decide!: () => void;
+    this.decided = new Promise((resolve) => (decide = resolve));
+    this.decide = decide;
+    if (!speculative) decide();
+    else this.signal.addEventListener('abort', decide, { once: true });
     const call = deps.host.signal;
     if (call.aborted) this.controller.abort();
     else call.addEventListener('abort', () => this.controller.abort(), { once: true });
@@ -75,6 +83,7 @@ export class Reply {
   release(): void {
     const held = this.held;
     this.held = null;
+    this.decide();
     if (held) for (const b of held) this.enqueue(b);
     if (held && this.text.complete && !this.signal.aborted) this.deps.host.playback.finish(this.utteranceId);
   }
@@ -133,12 +142,14 @@ export class Reply {
       for (let round = 0; round <= MAX_TOOL_ROUNDS; round++) {
         let calls: ToolCall[] | null = null;
         let gotText = false;
+        let said = '';
         this.times.llmStartAt ??= host.nowMs();
         try {
           for await (const ev of llm.stream({ model, messages: convo, tools: tools?.specs, temperature, signal: this.signal })) {
             if (ev.type === 'delta') {
               this.times.llmFirstTokenAt ??= host.nowMs();
               gotText = true;
+              said += ev.text;
               for (const clause of chunker.push(ev.text)) this.pushClause(tts, clause);
             } else if (ev.type === 'tool_calls') {
               this.times.llmFirstTokenAt ??= host.nowMs();
@@ -157,8 +168,14 @@ export class Reply {
         }
         if (this.signal.aborted) break;
         if (!calls || !tools || round === MAX_TOOL_ROUNDS) break;
+        // Tools act on the world (transfer, webhooks): a speculative reply may still be dropped
+        // because the caller goes on, so its tools wait until its turn is committed.
+        await this.decided;
+        if (this.signal.aborted) break;
         const assistant: ChatMessage = { role: 'assistant', content: null, toolCalls: calls };
-        convo.push(assistant);
+        // The model's follow-up must see what it said alongside the calls (e.g. the goodbye with
+        // end_call), or it says it again. The history gets the spoken text once, in `record`.
+        convo.push(said ? { ...assistant, content: said } : assistant);
         this.toolMessages.push(assistant);
         for (const call of calls) {
           const started = host.nowMs();
