@@ -243,13 +243,20 @@ async function converse(x: Call, endAt: number, turnClip: Clip, bargeClip: Clip)
       if (turn === BARGE_IN_TURN) {
         await sleep(BARGE_IN_AFTER_MS);
         const before = x.c.clearsAtMs.length;
-        const { onset } = say(x, bargeClip);
+        const { onset, end: bargeEnd } = say(x, bargeClip);
         // The first voiced frame carries 20 ms of audio captured before it could be sent.
         const speechStart = (await onset) - FRAME_MS;
         if (await until(() => x.c.clearsAtMs.length > before, 5000)) {
           const clearAt = x.c.startedAt + x.c.clearsAtMs[before]!;
           stats.bargeIn.push(clearAt - speechStart);
           x.boundaries.push(clearAt);
+          // The agent answers what the caller cut in with before the caller goes on. Without
+          // this wait the next turn began ~300 ms after the barge-in clip and both VADs merged
+          // the two into one long turn (the old +1.7 s voice-to-voice tail).
+          x.firstMediaAt = null;
+          const interjectionEnd = await bargeEnd;
+          if (!(await until(() => x.firstMediaAt !== null || !x.c.open, 10_000)) || x.firstMediaAt === null) stats.noAnswer++;
+          else stats.v2v.push(x.firstMediaAt - interjectionEnd);
         } else stats.bargeInMissed++;
       }
     }
