@@ -168,6 +168,11 @@ export class Reply {
         }
         if (this.signal.aborted) break;
         if (!calls || !tools || round === MAX_TOOL_ROUNDS) break;
+        // Words said before the tool calls are voiced before the tools act ("Let me put you
+        // through." ahead of transfer_call): the chunker and ElevenLabs' schedule hold them back.
+        const before = chunker.flush();
+        if (before) this.pushClause(tts, before);
+        tts.flush?.();
         // Tools act on the world (transfer, webhooks): a speculative reply may still be dropped
         // because the caller goes on, so its tools wait until its turn is committed.
         await this.decided;

@@ -32,6 +32,10 @@ export class SessionAttachError extends Error {
 
 /** How long `end` waits for the engine to close (flush provider sockets) before moving on. */
 const ENGINE_CLOSE_TIMEOUT_MS = 2000;
+/** A tool-driven transfer waits this long after the agent's audio ran out (its last words' TTS may lag). */
+const AGENT_QUIET_SETTLE_MS = 600;
+/** …and never longer than this in all: a transfer must not hang on a stuck playback. */
+const AGENT_QUIET_MAX_MS = 15_000;
 
 export interface CallSessionOptions {
   ctx: AppContext;
@@ -178,7 +182,8 @@ export class CallSession implements EngineHost {
       allowPrivateUrls: this.ctx.config.allowPrivateUrls,
       log: this.log,
       end: (reason) => this.end(reason),
-      transfer: (toNumber) => this.transfer(toNumber),
+      // The agent announces a transfer in the same reply as the tool call: let the caller hear it.
+      transfer: (toNumber) => this.agentQuiet().then(() => this.transfer(toNumber)),
     });
     return this.tools;
   }
@@ -242,6 +247,26 @@ export class CallSession implements EngineHost {
     this.stopLocal();
     await this.closeEngine();
     this.opts.onClosed(this);
+  }
+
+  /**
+   * Resolves once the caller has heard everything the agent queued and nothing new came for
+   * `settleMs` (TTS of the last words may still be on its way), or after `maxMs`, or at the end.
+   */
+  private agentQuiet(settleMs = AGENT_QUIET_SETTLE_MS, maxMs = AGENT_QUIET_MAX_MS): Promise<void> {
+    const started = Date.now();
+    let quietSince = -1;
+    return new Promise((resolve) => {
+      const check = setInterval(() => {
+        const now = Date.now();
+        if (!this.playback.drained) quietSince = -1;
+        else if (quietSince < 0) quietSince = now;
+        if (this.ended || (quietSince >= 0 && now - quietSince >= settleMs) || now - started >= maxMs) {
+          clearInterval(check);
+          resolve();
+        }
+      }, 50);
+    });
   }
 
   async transfer(toNumber: string): Promise<void> {

@@ -140,6 +140,15 @@ export class PacedPlayback implements Playback, Paced {
     return this.queue.length > 0;
   }
 
+  /**
+   * The caller has heard all audio queued so far, as far as play-out timing tells: nothing left
+   * to send but a partial frame, and the caller's buffer has run out. Unlike `active`, true in
+   * the middle of an unfinished utterance that is waiting for more audio.
+   */
+  get drained(): boolean {
+    return this.queue.every((u) => u.queuedBytes < this.frameBytes) && this.playoutEndAt <= this.opts.pacer.clock.now();
+  }
+
   enqueue(utteranceId: string, audio: Buffer): void {
     if (this.disposed || audio.length === 0) return;
     const u = this.utterance(utteranceId);

@@ -7,8 +7,8 @@
  *
  * 1. end_call: the goodbye spoken in the same reply is played out, then the gateway ends the
  *    stream and the call ends as `agent_hangup`.
- * 2. transfer_call: a Twilio call update whose TwiML `<Dial>`s the number; the call ends as
- *    `transfer`.
+ * 2. transfer_call: the announcement said with it is heard in full, then a Twilio call update
+ *    whose TwiML `<Dial>`s the number; the call ends as `transfer`.
  * 3. webhook tools: one that times out (the model gets a tool error, speaks, the call goes on),
  *    then one that answers, with its `{{env.NAME}}` secret filled into a header.
  */
@@ -243,6 +243,7 @@ describe('pipeline agent tools on an inbound phone call', () => {
 
   it('transfer_call: Twilio gets a call update that <Dial>s the number, and the call ends as transfer', { timeout: CALL_TIMEOUT }, async () => {
     const call = await inboundCall();
+    const playedBefore = call.carrier.playedBytes;
     callerSays(call.carrier, TRANSFER_Q);
 
     const isUpdate = (r: (typeof twilio.requests)[number]) => r.method === 'POST' && r.path.endsWith(`/Calls/${call.callSid}.json`);
@@ -255,6 +256,8 @@ describe('pipeline agent tools on an inbound phone call', () => {
     expect(twilio.calls.get(call.callSid)!.twiml.at(-1)).toBe(update.params.Twiml);
 
     expect(await call.carrier.closed).toMatchObject({ code: 1000, reason: 'transfer' });
+    // The announcement said with the tool call was heard in full before the call left us.
+    expect(call.carrier.playedBytes - playedBefore).toBeGreaterThanOrEqual(TRANSFERRING.length * MS_PER_CHAR * BYTES_PER_MS * 0.9);
     await poll(async () => (await t.api('GET', `/v1/calls/${call.callId}`)).body.status).toBe('completed');
     expect((await t.api('GET', `/v1/calls/${call.callId}`)).body).toMatchObject({ status: 'completed', endReason: 'transfer' });
     // The transfer followed the caller's finished turn, not a speculative reply started on

@@ -51,6 +51,30 @@ describe('ElevenLabs stream-input WebSocket against the fake', () => {
     tts.close();
   });
 
+  it('flush() voices the text so far mid-utterance (a reply pausing for a tool), and end() does not flush twice', async () => {
+    fake = await startFakeElevenLabs({ msPerChar: 10 });
+    const tts = new ElevenLabsWsTts({ ...opts(fake), model: 'eleven_flash_v2_5' });
+    await tts.prepare(new AbortController().signal);
+    const s = tts.stream(new AbortController().signal);
+    s.push('Sure.');
+    s.push('Let me put you through.');
+    s.flush!();
+    let heard = 0;
+    const it = s[Symbol.asyncIterator]();
+    // Without the flush the fake, like ElevenLabs, holds this text back for its chunk schedule.
+    while (heard < 'Sure. Let me put you through. '.length) heard += (await it.next()).value.chars ?? 0;
+    expect(heard).toBe('Sure. Let me put you through. '.length);
+    s.end();
+    while (!(await it.next()).done);
+    expect(fake.ws[0]!.messages.slice(1)).toEqual([
+      { text: 'Sure. ', try_trigger_generation: true },
+      { text: 'Let me put you through. ', try_trigger_generation: false },
+      { text: ' ', flush: true },
+      { text: '' },
+    ]);
+    tts.close();
+  });
+
   it('waits the first-byte delay once per socket, not before every generation of the utterance', async () => {
     fake = await startFakeElevenLabs({ msPerChar: 1, firstChunkDelayMs: 5 });
     const tts = new ElevenLabsWsTts({ ...opts(fake), model: 'eleven_flash_v2_5' });

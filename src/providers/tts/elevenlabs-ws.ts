@@ -119,6 +119,8 @@ class ElevenLabsWsStream implements TtsStream {
   private readonly queue = new ChunkQueue();
   private readonly pending: string[] = [];
   private sentText = false;
+  /** Text sent since the last flush: what ElevenLabs may still hold back for its chunk schedule. */
+  private unflushed = false;
   private ended = false;
   private aborted = false;
   private isOpen = false;
@@ -180,12 +182,19 @@ class ElevenLabsWsStream implements TtsStream {
     const t = /\s$/.test(text) ? text : `${text} `;
     this.send({ text: t, try_trigger_generation: !this.sentText });
     this.sentText = true;
+    this.unflushed = true;
+  }
+
+  flush(): void {
+    if (this.ended || this.aborted || !this.unflushed) return;
+    this.unflushed = false;
+    this.send({ text: ' ', flush: true });
   }
 
   end(): void {
     if (this.ended || this.aborted) return;
     this.ended = true;
-    if (this.sentText) this.send({ text: ' ', flush: true });
+    if (this.unflushed) this.send({ text: ' ', flush: true });
     this.send({ text: '' }); // EOS: finish generation, then the server closes
   }
 

@@ -78,6 +78,9 @@ export class FallbackTts implements TtsProvider {
         texts.push(text);
         current.push(text);
       },
+      flush() {
+        current.flush?.();
+      },
       end() {
         ended = true;
         current.end();

@@ -21,6 +21,11 @@ export interface TtsChunk {
 export interface TtsStream extends AsyncIterable<TtsChunk> {
   /** Appends text (a clause or sentence). Ignored after `end()` or `abort()`. */
   push(text: string): void;
+  /**
+   * Voice everything pushed so far now, although more text may follow (the reply pauses, e.g.
+   * for a tool). Only providers that buffer text toward a chunk schedule need it.
+   */
+  flush?(): void;
   /** No more text: flush and finish; iteration ends after the last audio. */
   end(): void;
   /** Barge-in or call end: stop now, drop pending audio; iteration ends quietly. */
