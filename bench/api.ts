@@ -4,7 +4,7 @@
  * Per endpoint: requests/s, latency p50/p99, and the gateway's own CPU per request (its
  * /metrics), which holds up better than req/s on a shared machine.
  *
- *   node --import tsx bench/api.ts [--seconds 8] [--connections 20]
+ *   node --import tsx bench/api.ts [--seconds 8] [--connections 20] [--stores sqlite,postgres]
  */
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
@@ -81,7 +81,8 @@ for (const c of cases) {
         setupRequest: (req) => {
           const headers: Record<string, string> = { ...auth };
           if (c.idempotency) headers['idempotency-key'] = c.idempotency === 'replay' ? replayKey : randomUUID();
-          const body = c.path === '/v1/calls' ? JSON.stringify({ agentId, toNumber: '+14155550124' }) : agentBody(n++);
+          // A replay must repeat the first request exactly: another body under the same key is a 422.
+          const body = c.path === '/v1/calls' ? JSON.stringify({ agentId, toNumber: '+14155550124' }) : agentBody(c.idempotency === 'replay' ? 0 : n++);
           return { ...req, headers, ...(c.method === 'POST' ? { body } : {}) };
         },
       },
