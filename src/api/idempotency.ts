@@ -2,8 +2,9 @@
  * `Idempotency-Key` on every POST under `/v1` (API.md, Conventions). Per API key: the same
  * key with the same request within 24 h replays the first response (status and body) with
  * `Idempotent-Replayed: true`; the same key with a different request → 422
- * `idempotency_key_reused`. A duplicate that arrives while the first is still running waits
- * for it on this node and then replays it, so the two never both execute.
+ * `idempotency_key_reused`. The first request claims the key in the store (a pending record),
+ * so a duplicate that arrives while it runs — on this node or on another one sharing the
+ * store — waits for it and then replays it: the two never both execute.
  *
  * Hooks: `preValidation` hashes the body as the client sent it (before defaults and coercion),
  * `preHandler` replays or claims, `onSend` records the response, `onResponse` releases the claim.
@@ -12,13 +13,17 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../app.js';
-import type { IdempotencyRecord } from '../store/types.js';
+import { IDEMPOTENCY_PENDING, type IdempotencyRecord } from '../store/types.js';
 import { VoxgateError } from '../errors.js';
 import { isV1 } from './auth.js';
 
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 /** Longest a duplicate waits for the first request before giving up with 409. */
 const WAIT_FOR_FIRST_MS = 30_000;
+/** A claim this old belongs to a request whose node died: the next retry takes it over. */
+const STALE_CLAIM_MS = 5 * 60_000;
+/** How often a duplicate looks at the store while the first request runs on another node. */
+const CLAIM_POLL_MS = 50;
 const HEADER = 'idempotency-key';
 const MAX_KEY_LENGTH = 255;
 
@@ -31,6 +36,8 @@ interface IdemState {
   owner: boolean;
   replayed: boolean;
   recorded: boolean;
+  /** The response is in the store (the claim became a replayable record). */
+  stored: boolean;
 }
 
 const STATE = Symbol('voxgate.idempotency');
@@ -55,7 +62,9 @@ export function registerIdempotency(app: FastifyInstance, ctx: AppContext): void
   /** Requests in flight on this node, by slot; duplicates wait on the promise. */
   const inFlight = new Map<string, { hash: string; done: Promise<void>; resolve: () => void }>();
 
-  const expired = (rec: IdempotencyRecord): boolean => ctx.now().getTime() - Date.parse(rec.createdAt) > IDEMPOTENCY_TTL_MS;
+  const age = (rec: IdempotencyRecord): number => ctx.now().getTime() - Date.parse(rec.createdAt);
+  const live = (rec: IdempotencyRecord): boolean => age(rec) <= (rec.status === IDEMPOTENCY_PENDING ? STALE_CLAIM_MS : IDEMPOTENCY_TTL_MS);
+  const iso = (msAgo: number): string => new Date(ctx.now().getTime() - msAgo).toISOString();
 
   const replay = (reply: FastifyReply, rec: IdempotencyRecord): FastifyReply =>
     reply.code(rec.status).header('idempotent-replayed', 'true').type('application/json; charset=utf-8').send(rec.body);
@@ -78,29 +87,35 @@ export function registerIdempotency(app: FastifyInstance, ctx: AppContext): void
       owner: false,
       replayed: false,
       recorded: false,
+      stored: false,
     };
   });
 
   app.addHook('preHandler', async (req: WithState, reply) => {
     const st = req[STATE];
     if (!st) return;
+    const keyId = req.auth.keyId;
+    const deadline = Date.now() + WAIT_FOR_FIRST_MS;
     for (;;) {
-      const rec = await ctx.store.getIdempotency(req.auth.keyId, st.idempotencyKey);
-      if (rec && !expired(rec)) {
+      const rec = await ctx.store.getIdempotency(keyId, st.idempotencyKey);
+      if (rec && live(rec)) {
         if (rec.requestHash !== st.requestHash) throw reused();
-        st.replayed = true;
-        return replay(reply, rec);
+        if (rec.status !== IDEMPOTENCY_PENDING) {
+          st.replayed = true;
+          return replay(reply, rec);
+        }
+        // The same request is running, here or on another node: wait for it, then look again
+        // (it may have failed with a 5xx and left nothing behind, in which case this one runs).
+        const left = deadline - Date.now();
+        if (left <= 0) throw new VoxgateError('conflict', 'a request with this Idempotency-Key is still in progress', [], true);
+        // On this node its end wakes us; on another node we look again shortly.
+        const here = inFlight.get(st.slot);
+        await (here ? Promise.race([here.done, sleep(left)]) : sleep(Math.min(CLAIM_POLL_MS, left)));
+        continue;
       }
-      const running = inFlight.get(st.slot);
-      if (!running) break;
-      if (running.hash !== st.requestHash) throw reused();
-      // Same request still running here: wait for it, then look again (it may have failed
-      // with a 5xx and left nothing behind, in which case this one runs).
-      const waited = await Promise.race([
-        running.done.then(() => true),
-        new Promise<boolean>((r) => setTimeout(() => r(false), WAIT_FOR_FIRST_MS).unref()),
-      ]);
-      if (!waited) throw new VoxgateError('conflict', 'a request with this Idempotency-Key is still in progress', [], true);
+      const claim = { keyId, idempotencyKey: st.idempotencyKey, requestHash: st.requestHash, createdAt: ctx.now().toISOString() };
+      if (await ctx.store.claimIdempotency(claim, { done: iso(IDEMPOTENCY_TTL_MS), pending: iso(STALE_CLAIM_MS) })) break;
+      // Another request claimed it between our read and our claim: look again.
     }
     let resolve!: () => void;
     const done = new Promise<void>((r) => (resolve = r));
@@ -123,6 +138,7 @@ export function registerIdempotency(app: FastifyInstance, ctx: AppContext): void
           body: payload,
           createdAt: ctx.now().toISOString(),
         });
+        st.stored = true;
       } catch (err) {
         req.log.warn({ err }, 'could not record idempotent response');
       }
@@ -134,6 +150,10 @@ export function registerIdempotency(app: FastifyInstance, ctx: AppContext): void
     const st = req[STATE];
     if (!st || !st.owner) return;
     st.owner = false;
+    // Nothing replayable came of it (5xx, a stream, an aborted request): free the key for a retry.
+    if (!st.stored) {
+      await ctx.store.releaseIdempotency(req.auth.keyId, st.idempotencyKey).catch((err: unknown) => req.log.warn({ err }, 'could not release an idempotency claim'));
+    }
     const running = inFlight.get(st.slot);
     if (running && running.hash === st.requestHash) {
       inFlight.delete(st.slot);
@@ -151,6 +171,8 @@ export function registerIdempotency(app: FastifyInstance, ctx: AppContext): void
   purge.unref();
   app.addHook('onClose', async () => clearInterval(purge));
 }
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
 
 function reused(): VoxgateError {
   return new VoxgateError('idempotency_key_reused', 'this Idempotency-Key was used with a different request', [

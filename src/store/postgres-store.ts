@@ -28,6 +28,7 @@ import type {
   CampaignAction, CampaignStatus, Contact, ContactInput, ContactStatus, IdempotencyRecord, KnowledgeDoc, NewAgent,
   NewCall, NewCampaign, Page, PageRequest, PhoneNumber, Store, TranscriptItem,
 } from './types.js';
+import { IDEMPOTENCY_PENDING } from './types.js';
 
 const KEY_BY_HASH_SQL = `SELECT ${columnList(KEYS)} FROM api_keys WHERE hash = $1 AND revoked_at IS NULL`;
 
@@ -333,6 +334,22 @@ export class PostgresStore implements Store {
         encodeRecord('postgres', IDEMPOTENCY, rec),
       ),
     );
+  }
+
+  async claimIdempotency(rec: Omit<IdempotencyRecord, 'status' | 'body'>, reclaimBefore: { done: string; pending: string }): Promise<boolean> {
+    const claimed = await this.d.count(
+      `INSERT INTO idempotency_records (${columnList(IDEMPOTENCY)}) VALUES (${placeholders(6)}) ` +
+        'ON CONFLICT (key_id, idempotency_key) DO UPDATE SET request_hash = excluded.request_hash, ' +
+        'status = excluded.status, body = excluded.body, created_at = excluded.created_at ' +
+        'WHERE (idempotency_records.status <> $7 AND idempotency_records.created_at < $8) ' +
+        'OR (idempotency_records.status = $7 AND idempotency_records.created_at < $9)',
+      [...encodeRecord('postgres', IDEMPOTENCY, { ...rec, status: IDEMPOTENCY_PENDING, body: '' }), IDEMPOTENCY_PENDING, reclaimBefore.done, reclaimBefore.pending],
+    );
+    return claimed === 1;
+  }
+
+  async releaseIdempotency(keyId: string, idempotencyKey: string): Promise<void> {
+    await this.d.count('DELETE FROM idempotency_records WHERE key_id = $1 AND idempotency_key = $2 AND status = $3', [keyId, idempotencyKey, IDEMPOTENCY_PENDING]);
   }
 
   purgeIdempotency(olderThan: string): Promise<number> {

@@ -26,6 +26,7 @@ import type {
   CampaignAction, CampaignStatus, Contact, ContactInput, ContactStatus, IdempotencyRecord, KnowledgeDoc, NewAgent,
   NewCall, NewCampaign, Page, PageRequest, PhoneNumber, Store, TranscriptItem,
 } from './types.js';
+import { IDEMPOTENCY_PENDING } from './types.js';
 
 type AppendTx = Database.Transaction<(callId: string, type: string, data: string, createdAt: string) => number>;
 
@@ -357,6 +358,28 @@ export class SqliteStore implements Store {
         'status = excluded.status, body = excluded.body, created_at = excluded.created_at',
       encodeRecord('sqlite', IDEMPOTENCY, rec),
     );
+  }
+
+  async claimIdempotency(rec: Omit<IdempotencyRecord, 'status' | 'body'>, reclaimBefore: { done: string; pending: string }): Promise<boolean> {
+    const claimed = this.d.run(
+      `INSERT INTO idempotency_records (${columnList(IDEMPOTENCY)}) VALUES (?, ?, ?, ?, ?, ?) ` +
+        'ON CONFLICT (key_id, idempotency_key) DO UPDATE SET request_hash = excluded.request_hash, ' +
+        'status = excluded.status, body = excluded.body, created_at = excluded.created_at ' +
+        'WHERE (idempotency_records.status <> ? AND idempotency_records.created_at < ?) ' +
+        'OR (idempotency_records.status = ? AND idempotency_records.created_at < ?)',
+      [
+        ...encodeRecord('sqlite', IDEMPOTENCY, { ...rec, status: IDEMPOTENCY_PENDING, body: '' }),
+        IDEMPOTENCY_PENDING,
+        reclaimBefore.done,
+        IDEMPOTENCY_PENDING,
+        reclaimBefore.pending,
+      ],
+    );
+    return claimed === 1;
+  }
+
+  async releaseIdempotency(keyId: string, idempotencyKey: string): Promise<void> {
+    this.d.run('DELETE FROM idempotency_records WHERE key_id = ? AND idempotency_key = ? AND status = ?', [keyId, idempotencyKey, IDEMPOTENCY_PENDING]);
   }
 
   async purgeIdempotency(olderThan: string): Promise<number> {

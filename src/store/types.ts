@@ -217,10 +217,14 @@ export interface IdempotencyRecord {
   idempotencyKey: string;
   /** sha256 of method + path + body, to detect reuse with a different request. */
   requestHash: string;
+  /** The recorded response's status, or `IDEMPOTENCY_PENDING` while the first request runs. */
   status: number;
   body: string;
   createdAt: string;
 }
+
+/** `status` of a claim: the request is running somewhere in the cluster, nothing to replay yet. */
+export const IDEMPOTENCY_PENDING = 0;
 
 export interface CallingHours {
   start: string;
@@ -401,6 +405,15 @@ export interface Store {
   // idempotency
   getIdempotency(keyId: string, idempotencyKey: string): Promise<IdempotencyRecord | null>;
   putIdempotency(rec: IdempotencyRecord): Promise<void>;
+  /**
+   * Claims (key, idempotency key) for a request about to run, on whichever node: inserts a
+   * pending record unless one exists. An existing record is taken over only if it was created
+   * before `reclaimBefore.done` (finished, expired) or `reclaimBefore.pending` (a claim whose
+   * node died mid-request). True when the caller now holds the claim.
+   */
+  claimIdempotency(rec: Omit<IdempotencyRecord, 'status' | 'body'>, reclaimBefore: { done: string; pending: string }): Promise<boolean>;
+  /** Drops a pending claim (its request left nothing to replay); finished records stay. */
+  releaseIdempotency(keyId: string, idempotencyKey: string): Promise<void>;
   purgeIdempotency(olderThan: string): Promise<number>;
 
   // campaigns

@@ -13,7 +13,7 @@ let a: TestApp;
 let b: TestApp;
 
 beforeAll(async () => {
-  const env = { DATABASE_URL: `${PG_URL}?schema=${schema}`, REDIS_URL: 'redis://127.0.0.1:6379', RATE_LIMIT_RPM: '5' };
+  const env = { DATABASE_URL: `${PG_URL}?schema=${schema}`, REDIS_URL: 'redis://127.0.0.1:6379', RATE_LIMIT_RPM: '8' };
   a = await createTestApp({ env });
   b = await createTestApp({ env });
 });
@@ -33,16 +33,28 @@ describe('two nodes on a shared store and Redis', () => {
     expect(created.status).toBe(201);
     const key = created.body.key as string;
     const remaining: Array<string | null> = [];
-    for (const node of [a, b, a, b, a]) {
+    for (const node of [a, b, a, b, a, b, a, b]) {
       const r = await node.api('GET', '/v1/me', undefined, key);
       expect(r.status).toBe(200);
       remaining.push(r.headers.get('x-ratelimit-remaining'));
     }
-    expect(remaining).toEqual(['4', '3', '2', '1', '0']);
+    expect(remaining).toEqual(['7', '6', '5', '4', '3', '2', '1', '0']);
     const over = await b.api('GET', '/v1/me', undefined, key);
     expect(over.status).toBe(429);
     expect(over.body.error.code).toBe('rate_limited');
     expect(Number(over.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+
+  it('runs a POST once when the same Idempotency-Key arrives at both nodes at the same time', async () => {
+    const key = (await a.api('POST', '/v1/keys', { owner: 'idem', scopes: ['agents:read', 'agents:write'] })).body.key as string;
+    const body = { name: 'once', architecture: 'pipeline', systemPrompt: 'You help.', model: 'gpt-4o-mini', stt: 'deepgram', tts: 'elevenlabs', voiceMode: 'phone' };
+    const headers = { 'idempotency-key': 'create-once' };
+    const all = await Promise.all([a, b, a, b].map((node) => node.api('POST', '/v1/agents', body, key, headers)));
+    expect(all.map((r) => r.status)).toEqual([201, 201, 201, 201]);
+    expect(new Set(all.map((r) => r.body.id)).size).toBe(1);
+    expect(all.filter((r) => r.headers.get('idempotent-replayed') === 'true')).toHaveLength(3);
+    const listed = await b.api('GET', '/v1/agents', undefined, key);
+    expect(listed.body.items.map((x: { id: string }) => x.id)).toEqual([all[0]!.body.id]);
   });
 
   it('serves on one node what the other wrote', async () => {

@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { VoxgateError } from '../../src/errors.js';
-import type { Store } from '../../src/store/types.js';
+import { IDEMPOTENCY_PENDING, type Store } from '../../src/store/types.js';
 import { iso, makeAction, makeAgent, makeCall, makeDoc, makeKey, makeNumber } from './fixtures.js';
 import { contactContract } from './store-contract-campaigns.js';
 
@@ -372,6 +372,34 @@ function idempotencyContract(ctx: ContractContext): void {
       expect(await store.getIdempotency('key_a', 'k1')).toBeNull();
       expect(await store.getIdempotency('key_a', 'k2')).toEqual(fresh);
       expect(await store.purgeIdempotency(iso(Date.now() - 3_600_000))).toBe(0);
+    });
+
+    it('lets one of many concurrent claims win, takes over only expired or stale records, and releases only pending ones', async () => {
+      const { store } = ctx;
+      const cutoffs = { done: iso(Date.now() - 86_400_000), pending: iso(Date.now() - 300_000) };
+      const claim = { keyId: 'key_c', idempotencyKey: 'c1', requestHash: 'h1', createdAt: iso() };
+      const wins = await Promise.all(Array.from({ length: 8 }, () => store.claimIdempotency(claim, cutoffs)));
+      expect(wins.filter(Boolean)).toHaveLength(1);
+      expect(await store.getIdempotency('key_c', 'c1')).toEqual({ ...claim, status: IDEMPOTENCY_PENDING, body: '' });
+
+      // A finished record is not claimable while live; releasing it changes nothing.
+      const done = { ...claim, status: 201, body: '{"id":"agt_1"}' };
+      await store.putIdempotency(done);
+      expect(await store.claimIdempotency({ ...claim, requestHash: 'h2' }, cutoffs)).toBe(false);
+      await store.releaseIdempotency('key_c', 'c1');
+      expect(await store.getIdempotency('key_c', 'c1')).toEqual(done);
+
+      // Expired finished records and stale claims (a dead node's) are taken over.
+      await store.putIdempotency({ ...done, idempotencyKey: 'c2', createdAt: iso(Date.now() - 2 * 86_400_000) });
+      expect(await store.claimIdempotency({ ...claim, idempotencyKey: 'c2' }, cutoffs)).toBe(true);
+      await store.putIdempotency({ ...claim, idempotencyKey: 'c3', status: IDEMPOTENCY_PENDING, body: '', createdAt: iso(Date.now() - 600_000) });
+      expect(await store.claimIdempotency({ ...claim, idempotencyKey: 'c3' }, cutoffs)).toBe(true);
+      await store.putIdempotency({ ...claim, idempotencyKey: 'c4', status: IDEMPOTENCY_PENDING, body: '', createdAt: iso(Date.now() - 60_000) });
+      expect(await store.claimIdempotency({ ...claim, idempotencyKey: 'c4' }, cutoffs)).toBe(false);
+
+      // A released claim is gone, so the next request runs.
+      await store.releaseIdempotency('key_c', 'c3');
+      expect(await store.getIdempotency('key_c', 'c3')).toBeNull();
     });
   });
 }
