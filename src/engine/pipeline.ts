@@ -16,6 +16,7 @@ import { Reply, type ReplyOutcome } from './pipeline-reply.js';
 import { fillTemplate } from './template.js';
 import { TurnTaking } from './turn-taking.js';
 import type { Engine, EngineHost, PlaybackPosition } from './types.js';
+import { bytesPerMs } from '../transport/types.js';
 
 /** Silence that ends the caller's turn when the agent sets none (VAD default, DEFAULT_SILENCE_MS). */
 export const DEFAULT_TURN_SILENCE_MS = 500;
@@ -73,7 +74,7 @@ class PipelineEngine implements Engine {
     const td = host.agent.turnDetection ?? {};
     this.silenceMs = td.silenceMs ?? DEFAULT_TURN_SILENCE_MS;
     this.bargeIn = new BargeInDetector(td.minInterruptionMs ?? DEFAULT_MIN_INTERRUPTION_MS, td.interruptible ?? true, td.vadThreshold ?? DEFAULT_THRESHOLD);
-    this.bytesPerMs = host.outputFormat.encoding === 'mulaw' ? host.outputFormat.sampleRate / 1000 : (host.outputFormat.sampleRate * 2) / 1000;
+    this.bytesPerMs = bytesPerMs(host.outputFormat);
     // Preallocated: the largest frame we expect is 20 ms at 16 kHz; bigger frames get a fresh array.
     this.pcm = new Int16Array(host.inputFormat.sampleRate / 50);
     this.turns = new TurnTaking(

@@ -9,6 +9,7 @@ import { lacksRequiredKey } from '../providers/openai-key.js';
 import { DEFAULT_OPENAI_VOICE, OpenAiCompatibleTts } from '../providers/tts/openai-compatible.js';
 import { APOLOGY } from './pipeline.js';
 import type { EngineHost } from './types.js';
+import { bytesPerMs } from '../transport/types.js';
 
 /**
  * Budget for the whole apology audio to arrive. The caller has already sat through the connect
@@ -80,8 +81,7 @@ async function synthesize(tts: OpenAiCompatibleTts, callSignal: AbortSignal): Pr
 
 /** Plays the apology; true once its final mark came back, false on the bound or the call's end. */
 function play(host: EngineHost, audio: Buffer): Promise<boolean> {
-  const { encoding, sampleRate } = host.outputFormat;
-  const audioMs = audio.length / ((sampleRate / 1000) * (encoding === 'mulaw' ? 1 : 2));
+  const audioMs = audio.length / bytesPerMs(host.outputFormat);
   return new Promise((resolve) => {
     const done = (heard: boolean): void => {
       clearTimeout(timer);

@@ -21,7 +21,7 @@
  * mark interval behind (issue 5: truncate within 40 ms of the caller's playback clock).
  */
 import type { PlaybackPosition, Playback } from '../engine/types.js';
-import type { AudioFormat } from '../transport/types.js';
+import { bytesPerMs, type AudioFormat } from '../transport/types.js';
 import type { Pacer, Paced } from './pacer.js';
 
 /** What playback needs of a transport. */
@@ -112,9 +112,7 @@ export class PacedPlayback implements Playback, Paced {
   private readonly maxBufferedBytes: number;
 
   constructor(private readonly opts: PlaybackOptions) {
-    // μ-law: 1 byte per sample; PCM16: 2 bytes per sample.
-    const bytesPerSample = opts.format.encoding === 'mulaw' ? 1 : 2;
-    this.bytesPerMs = (opts.format.sampleRate / 1000) * bytesPerSample;
+    this.bytesPerMs = bytesPerMs(opts.format);
     this.frameBytes = this.bytesPerMs * FRAME_MS;
     this.markEveryBytes = this.bytesPerMs * (opts.markEveryMs ?? DEFAULT_MARK_EVERY_MS);
     this.maxBufferedBytes = opts.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;

@@ -14,6 +14,11 @@ export interface AudioFormat {
 export const MULAW_8K: AudioFormat = { encoding: 'mulaw', sampleRate: 8000 };
 export const PCM16_16K: AudioFormat = { encoding: 'pcm16', sampleRate: 16000 };
 
+/** Bytes per millisecond of audio: μ-law has 1 byte per sample, PCM16 2. */
+export function bytesPerMs(format: AudioFormat): number {
+  return (format.sampleRate / 1000) * (format.encoding === 'mulaw' ? 1 : 2);
+}
+
 export type TransportEvent =
   /** One frame of caller audio in `inputFormat`; `timestampMs` is ms since the stream started. */
   | { type: 'audio'; payload: Buffer; timestampMs: number }
