@@ -53,7 +53,7 @@ export function createMetrics(): Metrics {
     }),
     framesOut: new client.Counter({
       name: 'voxgate_media_frames_out_total',
-      help: 'Agent audio frames sent',
+      help: 'Agent audio sent, in 20 ms frames',
       labelNames: ['transport'],
       registers: [registry],
     }),

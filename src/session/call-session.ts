@@ -16,7 +16,7 @@ import { createToolRunner } from '../tools/index.js';
 import { MULAW_8K, PCM16_16K, type AudioFormat, type Transport, type TransportEvent } from '../transport/types.js';
 import { VoxgateError, isAbortError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { PacedPlayback } from './playback.js';
+import { CALL_CHUNK_MS, PacedPlayback } from './playback.js';
 import type { Pacer } from './pacer.js';
 import { CallRecorder, recordingPath } from './recorder.js';
 import { LATENCY_PARTS, LatencyStats } from './latency.js';
@@ -90,6 +90,7 @@ export class CallSession implements EngineHost {
       format,
       pacer: opts.pacer,
       leadMs: opts.ctx.config.media.playbackLeadMs,
+      chunkMs: CALL_CHUNK_MS,
       hostTime: (clockMs) => clockMs - this.mediaStartAt,
       onFrame: (frame, playAt) => this.recorder?.agent(frame, playAt - this.mediaStartAt),
       onClear: (atMs) => this.recorder?.cleared(atMs - this.mediaStartAt),

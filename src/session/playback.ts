@@ -2,9 +2,10 @@
  * Paced agent playback with a mark per chunk: the session's `Playback` and playback tracker.
  *
  * Pacing: a virtual play-out clock `playoutEndAt` says when everything sent so far will have
- * finished playing at the caller. Each pacer tick sends 20 ms frames while that is less than
- * `leadMs` ahead of now, so the caller's buffer holds about `leadMs` of audio: enough to ride
- * out jitter, little enough that a barge-in `clear` throws away little (issue 2, item 7).
+ * finished playing at the caller. Each pacer tick sends chunks of whole 20 ms frames (one frame,
+ * or up to `chunkMs`) while that is less than `leadMs` ahead of now, so the caller's buffer holds
+ * about `leadMs` of audio (plus at most one chunk): enough to ride out jitter, and a barge-in
+ * `clear` discards it all at the caller (issue 2, item 7).
  * Mark acknowledgements correct the estimate: an ack for stream offset X at time t means the
  * caller still has (sent − X) ms queued, so play-out cannot end before t + (sent − X).
  *
@@ -44,12 +45,22 @@ export interface PlaybackOptions {
   onClear?: (atMs: number) => void;
   /** A mark every this many ms of audio; 100 ms gives barge-in truncation 100 ms resolution. */
   markEveryMs?: number;
+  /**
+   * Most audio per `sendAudio`, in whole 20 ms frames (default one frame). Calls send 100 ms:
+   * a fifth of the messages, so a fifth of the socket writes and base64 runs; Twilio plays any
+   * payload length in order (PROTOCOLS.md §1.4). Pacing, marks and positions are unchanged:
+   * a chunk goes out when the caller's buffer falls below the lead, so the caller holds at most
+   * lead + one chunk, all of which a barge-in `clear` discards.
+   */
+  chunkMs?: number;
   /** Socket back-pressure: above this many queued bytes no frame is sent this tick. */
   maxBufferedBytes?: number;
 }
 
 /** 20 ms frames, as Twilio sends and expects (PROTOCOLS.md §1.3). */
 export const FRAME_MS = 20;
+/** What a call's playback sends per message (see `PlaybackOptions.chunkMs`). */
+export const CALL_CHUNK_MS = 100;
 const DEFAULT_MARK_EVERY_MS = 100;
 /** About a second of Twilio media messages (~300 bytes each at 20 ms): the socket is congested. */
 const DEFAULT_MAX_BUFFERED_BYTES = 16 * 1024;
@@ -108,12 +119,14 @@ export class PacedPlayback implements Playback, Paced {
   private kickQueued = false;
   private readonly bytesPerMs: number;
   private readonly frameBytes: number;
+  private readonly chunkBytes: number;
   private readonly markEveryBytes: number;
   private readonly maxBufferedBytes: number;
 
   constructor(private readonly opts: PlaybackOptions) {
     this.bytesPerMs = bytesPerMs(opts.format);
     this.frameBytes = this.bytesPerMs * FRAME_MS;
+    this.chunkBytes = this.frameBytes * Math.max(1, Math.floor((opts.chunkMs ?? FRAME_MS) / FRAME_MS));
     this.markEveryBytes = this.bytesPerMs * (opts.markEveryMs ?? DEFAULT_MARK_EVERY_MS);
     this.maxBufferedBytes = opts.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
   }
@@ -262,7 +275,9 @@ export class PacedPlayback implements Playback, Paced {
         return;
       }
       if (u.queuedBytes >= this.frameBytes || (u.finished && u.queuedBytes > 0)) {
-        const frame = this.take(u, Math.min(this.frameBytes, u.queuedBytes));
+        // Whole frames only, unless this is the utterance's tail.
+        const whole = u.finished ? u.queuedBytes : u.queuedBytes - (u.queuedBytes % this.frameBytes);
+        const frame = this.take(u, Math.min(this.chunkBytes, whole));
         if (frame.length === 0) continue;
         const playAt = this.playoutEndAt;
         sink.sendAudio(frame);

@@ -63,7 +63,7 @@ class PlayerSink implements PlaybackSink {
   }
 }
 
-function setup(opts: { leadMs?: number; pcm?: boolean } = {}) {
+function setup(opts: { leadMs?: number; pcm?: boolean; chunkMs?: number } = {}) {
   const clock = new FakeClock();
   const pacer = new Pacer(clock, 10);
   const frames: Array<{ bytes: number; playAt: number }> = [];
@@ -75,6 +75,7 @@ function setup(opts: { leadMs?: number; pcm?: boolean } = {}) {
     format: opts.pcm ? PCM16_16K : MULAW_8K,
     pacer,
     leadMs: opts.leadMs ?? 120,
+    chunkMs: opts.chunkMs,
     hostTime: (ms) => ms - 1000,
     onFrame: (f, playAt) => frames.push({ bytes: f.length, playAt }),
     onClear: (at) => clearsAt.push(at),
@@ -240,6 +241,58 @@ describe('paced playback', () => {
     expect(pacer.size).toBe(0);
     expect(clock.timerCount).toBe(0);
     expect(pbs.every((p) => p.active)).toBe(true); // waiting for acks, without ticking
+  });
+});
+
+describe('paced playback in 100 ms chunks (what calls use)', () => {
+  it('sends whole-frame chunks of at most 100 ms, a mark after each, and never starves the caller', () => {
+    const { sink, playback, frames, run } = setup({ chunkMs: 100 });
+    playback.enqueue('u1', Buffer.alloc(8 * 2010, 0x55)); // 2.01 s: the tail is a partial frame
+    playback.finish('u1');
+    let maxAhead = 0;
+    let starvedMs = 0;
+    for (let i = 0; i < 2200; i++) {
+      run(1);
+      maxAhead = Math.max(maxAhead, sink.queuedBytes / 8);
+      if (i > 20 && i < 1950 && sink.queuedBytes === 0) starvedMs++;
+    }
+    const sizes = sink.sent.map((s) => s.bytes);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(16080);
+    expect(sizes.slice(0, -1).every((n) => n % 160 === 0 && n <= 800)).toBe(true);
+    expect(sizes.at(-1)).toBe(80); // the utterance's tail goes out as it is
+    // About a fifth of the messages 20 ms frames would need.
+    expect(sink.sent.length).toBeLessThanOrEqual(22);
+    // Lead plus at most one chunk and one tick.
+    expect(maxAhead).toBeLessThanOrEqual(120 + 100 + 10);
+    expect(starvedMs).toBe(0);
+    // A mark per 100 ms chunk, the last one final; every chunk scheduled back to back.
+    expect(sink.marksSent.length).toBe(21);
+    expect(sink.marksSent.at(-1)).toMatch(/:end$/);
+    for (let i = 1; i < frames.length; i++) expect(frames[i]!.playAt).toBe(frames[i - 1]!.playAt + frames[i - 1]!.bytes / 8);
+    expect(playback.active).toBe(false);
+  });
+
+  it('sends what it has in whole frames while audio trickles in, holding back a partial frame', async () => {
+    const { sink, playback } = setup({ chunkMs: 100 });
+    playback.enqueue('u1', Buffer.alloc(8 * 50, 1)); // 50 ms: two frames go, 10 ms waits
+    await new Promise((r) => setImmediate(r));
+    expect(sink.sent.map((s) => s.bytes)).toEqual([320]);
+    playback.enqueue('u1', Buffer.alloc(8 * 10, 1)); // completes the third frame
+    await new Promise((r) => setImmediate(r));
+    expect(sink.sent.map((s) => s.bytes)).toEqual([320, 160]);
+  });
+
+  it('a clear between chunks reports a position within the chunk being played', () => {
+    const { sink, playback, run } = setup({ chunkMs: 100 });
+    playback.enqueue('u1', Buffer.alloc(8 * 1000, 1));
+    playback.finish('u1');
+    run(350);
+    const heardAtClear = sink.playedBytes / 8;
+    const pos = playback.clear();
+    expect(pos.utteranceId).toBe('u1');
+    expect(pos.heardMs).toBeLessThanOrEqual(heardAtClear);
+    expect(heardAtClear - pos.heardMs).toBeLessThanOrEqual(40);
+    expect(sink.queuedBytes).toBe(0);
   });
 });
 

@@ -73,6 +73,32 @@ describe('Twilio media socket', () => {
     expect(ws.sent.map((m) => JSON.parse(m).event)).toEqual(['media', 'mark', 'mark', 'clear', 'mark']);
   });
 
+  it('corks the TCP socket on the first send of a tick and uncorks once the tick is done', async () => {
+    const log: string[] = [];
+    const ws = new FakeWs();
+    const origSend = ws.send.bind(ws);
+    ws.send = (data: string) => {
+      log.push(`send ${JSON.parse(data).event}`);
+      origSend(data);
+    };
+    const tcp = { cork: () => log.push('cork'), uncork: () => log.push('uncork') };
+    const socket = new TwilioMediaSocket(ws as unknown as WebSocket, { metrics: createMetrics(), onStart: async () => {}, startTimeoutMs: 60_000, tcp });
+    ws.receive(start);
+    await new Promise((r) => setTimeout(r, 0));
+    socket.sendAudio(Buffer.alloc(800, 0xff));
+    socket.mark('a');
+    socket.sendAudio(Buffer.alloc(800, 0xff));
+    socket.mark('b');
+    expect(log).toEqual(['cork', 'send media', 'send mark', 'send media', 'send mark']);
+    await new Promise((r) => process.nextTick(r));
+    expect(log.at(-1)).toBe('uncork');
+    log.length = 0;
+    socket.clear();
+    await new Promise((r) => setTimeout(r, 0));
+    // A clear is a lone message: nothing to coalesce, so it is written at once.
+    expect(log).toEqual(['send clear']);
+  });
+
   it('turns stop into one hangup and closes the socket', async () => {
     const { ws, socket } = open();
     ws.receive(start);

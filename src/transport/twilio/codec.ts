@@ -13,6 +13,8 @@ import type { MalformedReason } from '../../metrics/index.js';
 
 /** μ-law 8 kHz: 8 bytes per ms (PROTOCOLS.md, audio constants). */
 export const MULAW_BYTES_PER_MS = 8;
+/** One 20 ms frame: what Twilio sends per inbound `media` message. */
+export const MULAW_FRAME_BYTES = 160;
 
 /**
  * Largest inbound text message we parse. Twilio's biggest message is `start`, whose custom

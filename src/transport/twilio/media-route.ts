@@ -27,7 +27,7 @@ export interface TwilioMediaPluginOptions {
 
 export async function twilioMediaPlugin(app: FastifyInstance, opts: TwilioMediaPluginOptions): Promise<void> {
   const { ctx } = opts;
-  app.get(TWILIO_MEDIA_PATH, { websocket: true }, (socket: WebSocket) => {
+  app.get(TWILIO_MEDIA_PATH, { websocket: true }, (socket: WebSocket, req) => {
     if (ctx.draining) {
       // 1013: this node is shutting down; Twilio's retry (or the next call) lands elsewhere.
       socket.close(CLOSE_TRY_AGAIN, 'gateway draining');
@@ -37,6 +37,7 @@ export async function twilioMediaPlugin(app: FastifyInstance, opts: TwilioMediaP
       metrics: ctx.metrics,
       maxMalformedInRow: opts.maxMalformedInRow,
       startTimeoutMs: opts.startTimeoutMs,
+      tcp: req.raw.socket,
       onStart: (start, transport) => admit(ctx, start, transport),
     });
   });

@@ -148,7 +148,9 @@ export class WebMediaSocket implements Transport, Paced {
     // Ran dry: the page waits for its pre-roll again before it plays this frame.
     if (this.playoutEndAt < now) this.playoutEndAt = now + this.jitterMs;
     this.playoutEndAt += payload.length / BYTES_PER_MS;
-    if (++this.framesOutUnflushed >= COUNTER_FLUSH_EVERY) this.flushCounters();
+    // Counted in 20 ms frames, whatever the message size: the metric measures audio, not messages.
+    this.framesOutUnflushed += Math.ceil(payload.length / (BYTES_PER_MS * 20));
+    if (this.framesOutUnflushed >= COUNTER_FLUSH_EVERY) this.flushCounters();
   }
 
   mark(name: string): void {
