@@ -137,6 +137,20 @@ describe('OpenAI Realtime session over ws', () => {
     session.close();
   });
 
+  it('holds frames that can wait (up to five) and sends them, in order, ahead of the next that cannot', async () => {
+    const session = createOpenAiRealtimeSession({ url: fake.url, apiKey: fake.apiKey, model: 'gpt-realtime' });
+    await session.connect(new AbortController().signal);
+    const frames = Array.from({ length: 8 }, (_, i) => Buffer.alloc(160, 0x40 + i));
+    for (let i = 0; i < 7; i++) session.sendAudio(frames[i]!, true); // five go as one, two wait
+    const conn = fake.latest()!;
+    await waitFor(() => conn.eventsOf('input_audio_buffer.append').length === 1 || undefined, 5000, 'first batch');
+    session.sendAudio(frames[7]!, false); // speech: goes now, with the two held before it
+    await waitFor(() => conn.eventsOf('input_audio_buffer.append').length === 2 || undefined, 5000, 'flush');
+    expect(conn.eventsOf('input_audio_buffer.append').map((e) => e['bytes'])).toEqual([800, 480]);
+    expect(Buffer.concat(conn.inputChunks).equals(Buffer.concat(frames))).toBe(true);
+    session.close();
+  });
+
   it('counts malformed messages and keeps going', async () => {
     const malformed: string[] = [];
     const events: RealtimeEvent[] = [];

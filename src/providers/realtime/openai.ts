@@ -96,25 +96,26 @@ class OpenAiRealtimeSession implements RealtimeSession {
     });
   }
 
-  sendAudio(frame: Buffer): void {
+  sendAudio(frame: Buffer, canWait = false): void {
     const ws = this.ws;
     if (!ws || ws.readyState !== WebSocket.OPEN || ws.bufferedAmount > MAX_BUFFERED_BYTES) return;
     // Hand-built JSON: this runs 50 times a second per call. Encoding base64 here costs ~0.1 µs
     // per 20 ms frame; the message itself (a socket write: ~15 µs of CPU on loopback) is what
-    // costs, hence the optional batching below rather than carrying Twilio's base64 through.
-    if (this.appendFrames === 1) {
+    // costs, hence the batching below rather than carrying Twilio's base64 through.
+    const batch = canWait ? MAX_APPEND_FRAMES : this.appendFrames;
+    if (batch === 1 && this.pendingFrames === 0) {
       ws.send(APPEND_PREFIX + frame.toString('base64') + APPEND_SUFFIX);
       return;
     }
     const need = this.pendingBytes + frame.length;
     if (need > this.pending.length) {
-      const grown = Buffer.allocUnsafe(Math.max(need, frame.length * this.appendFrames));
+      const grown = Buffer.allocUnsafe(Math.max(need, frame.length * MAX_APPEND_FRAMES));
       this.pending.copy(grown, 0, 0, this.pendingBytes);
       this.pending = grown;
     }
     frame.copy(this.pending, this.pendingBytes);
     this.pendingBytes = need;
-    if (++this.pendingFrames < this.appendFrames) return;
+    if (++this.pendingFrames < batch) return;
     ws.send(APPEND_PREFIX + this.pending.toString('base64', 0, this.pendingBytes) + APPEND_SUFFIX);
     this.pendingBytes = 0;
     this.pendingFrames = 0;

@@ -55,8 +55,12 @@ export interface RealtimeSession {
   connect(signal: AbortSignal): Promise<void>;
   readonly open: boolean;
   onEvent(listener: RealtimeEventListener): void;
-  /** One frame of caller audio in the session's input format. Hot path: no ack, no logging. */
-  sendAudio(frame: Buffer): void;
+  /**
+   * One frame of caller audio in the session's input format. Hot path: no ack, no logging.
+   * `canWait`: the frame may be held (up to `MAX_APPEND_FRAMES`) and sent with later ones; the
+   * next frame that cannot wait takes everything held with it, in order.
+   */
+  sendAudio(frame: Buffer, canWait?: boolean): void;
   updateSession(config: RealtimeSessionConfig): void;
   createItem(item: RealtimeItem): string;
   createResponse(options?: { instructions?: string }): string;
