@@ -15,6 +15,7 @@ import { createPipelineProviders, DEFAULT_LLM_MODEL, type PipelineProviders } fr
 import { Reply, type ReplyOutcome } from './pipeline-reply.js';
 import { fillTemplate } from './template.js';
 import { TurnTaking } from './turn-taking.js';
+import { CallerSilence } from './caller-silence.js';
 import type { Engine, EngineHost, PlaybackPosition } from './types.js';
 import { bytesPerMs } from '../transport/types.js';
 
@@ -66,6 +67,8 @@ class PipelineEngine implements Engine {
   private sttFinalAt = -1;
   private commitAt = -1;
   private callerTurnOpen = false;
+  private readonly silence: CallerSilence;
+  private readonly inputBytesPerMs: number;
 
   constructor(
     private readonly host: EngineHost,
@@ -77,6 +80,8 @@ class PipelineEngine implements Engine {
     this.bytesPerMs = bytesPerMs(host.outputFormat);
     // Preallocated: the largest frame we expect is 20 ms at 16 kHz; bigger frames get a fresh array.
     this.pcm = new Int16Array(host.inputFormat.sampleRate / 50);
+    this.silence = new CallerSilence(host.inputFormat);
+    this.inputBytesPerMs = bytesPerMs(host.inputFormat);
     this.turns = new TurnTaking(
       {
         early: (text) => this.startSpeculative(text),
@@ -152,15 +157,19 @@ class PipelineEngine implements Engine {
 
   onAudio(frame: Buffer): void {
     if (this.closed) return;
-    if (this.sttReady) this.providers!.stt.write(frame);
     const vad = this.vad;
-    if (!vad) return;
-    if (this.host.inputFormat.encoding === 'mulaw') {
-      const out = frame.length === this.pcm.length ? this.pcm : new Int16Array(frame.length);
-      vad.push(ulawDecode(frame, out));
-    } else {
-      vad.push(pcm16FromBytes(frame));
+    if (!vad) {
+      if (this.sttReady) this.providers!.stt.write(frame);
+      return;
     }
+    const pcm =
+      this.host.inputFormat.encoding === 'mulaw'
+        ? ulawDecode(frame, frame.length === this.pcm.length ? this.pcm : new Int16Array(frame.length))
+        : pcm16FromBytes(frame);
+    // Silence while no caller turn is open may share an STT message with later frames.
+    const silent = this.silence.pcm(pcm, frame.length / this.inputBytesPerMs);
+    if (this.sttReady) this.providers!.stt.write(frame, silent && !this.callerTurnOpen);
+    vad.push(pcm);
     if (this.bargeIn.check(vad.nowMs, vad.probability, this.host.playback.active && this.current !== null)) this.interrupt();
   }
 

@@ -10,7 +10,7 @@ import { audioMs } from '../providers/realtime/index.js';
 import type { ToolRunner } from '../tools/types.js';
 import type { Engine, EngineHost, PlaybackPosition } from './types.js';
 import { createAudioBridge, type AudioBridge } from './realtime-audio.js';
-import { CallerAudioUrgency } from './realtime-input.js';
+import { CallerSilence } from './caller-silence.js';
 import { ConversationHistory, cutToHeard, newAgentItem, type AgentItem } from './realtime-items.js';
 import { connectWithRetry, greetingFor, greetingInstructions, interruptible, minInterruptionMs } from './realtime-setup.js';
 import { openAiSessionFactory, sessionConfigFor, type SessionFactory } from './realtime-setup.js';
@@ -37,7 +37,9 @@ class RealtimeEngine implements Engine {
   private closed = false;
   private reconnecting = false;
   private readonly audio: AudioBridge;
-  private readonly urgency: CallerAudioUrgency;
+  private readonly silence: CallerSilence;
+  /** Between the provider's `speech_started` and `speech_stopped`: every caller frame counts now. */
+  private callerSpeaking = false;
   private readonly format: 'pcmu' | 'pcm24k';
   private readonly items = new Map<string, AgentItem>();
   private readonly history = new ConversationHistory();
@@ -63,7 +65,7 @@ class RealtimeEngine implements Engine {
     this.makeSession = options.createSession ?? openAiSessionFactory;
     this.errors = new RealtimeErrors(host);
     this.audio = createAudioBridge(host.inputFormat, host.outputFormat);
-    this.urgency = new CallerAudioUrgency(host.inputFormat);
+    this.silence = new CallerSilence(host.inputFormat);
     this.format = host.inputFormat.encoding === 'mulaw' ? 'pcmu' : 'pcm24k';
     this.tools = new RealtimeToolCalls(host, {
       sendOutput: (callId, output) => this.session?.createItem({ type: 'function_call_output', callId, output }),
@@ -94,7 +96,9 @@ class RealtimeEngine implements Engine {
   onAudio(frame: Buffer): void {
     const session = this.session;
     if (!session || this.reconnecting) return; // a drop: the gap is the caller's only loss
-    session.sendAudio(this.audio.toProvider(frame), !this.urgency.urgent(frame));
+    // The gate runs on every frame (its noise floor follows the line), turn or not.
+    const silent = this.silence.frame(frame);
+    session.sendAudio(this.audio.toProvider(frame), silent && !this.callerSpeaking);
   }
 
   onDtmf(digit: string): void {
@@ -160,7 +164,7 @@ class RealtimeEngine implements Engine {
     if (this.reconnecting || this.closed) return;
     this.reconnecting = true;
     this.session = null;
-    this.urgency.reset();
+    this.callerSpeaking = false; // a new session knows of no open turn
     this.abandonInFlight();
     const result = await connectWithRetry(() => this.makeSession(this.host), this.host.signal, this.options.reconnectBackoffMs);
     this.reconnecting = false;
@@ -247,7 +251,7 @@ class RealtimeEngine implements Engine {
   }
 
   private onSpeechStarted(itemId: string): void {
-    this.urgency.speechStarted();
+    this.callerSpeaking = true;
     this.userStarts.set(itemId, this.host.nowMs());
     this.history.userTurnStarted(itemId);
     this.agentSpokeThisTurn = false;
@@ -264,7 +268,7 @@ class RealtimeEngine implements Engine {
   }
 
   private onSpeechStopped(): void {
-    this.urgency.speechStopped();
+    this.callerSpeaking = false;
     if (this.bargeInTimer) {
       clearTimeout(this.bargeInTimer);
       this.bargeInTimer = null;

@@ -17,6 +17,8 @@ export interface DeepgramConnection {
   query: Record<string, string>;
   headers: http.IncomingHttpHeaders;
   audioBytes: number;
+  /** Everything received in order: an audio message as its byte length, a control as its type. */
+  received: Array<number | string>;
   /** Control messages received, in order (`KeepAlive`, `Finalize`, `CloseStream`). */
   controls: string[];
   /** Messages sent to the client, in order. */
@@ -91,7 +93,7 @@ export async function startFakeDeepgram(opts: FakeDeepgramOptions = {}): Promise
   });
 
   function serve(ws: WebSocket, url: URL, query: Record<string, string>, headers: http.IncomingHttpHeaders): void {
-    const conn: DeepgramConnection = { url, query, headers, audioBytes: 0, controls: [], sent: [], closed: false, socket: ws };
+    const conn: DeepgramConnection = { url, query, headers, audioBytes: 0, received: [], controls: [], sent: [], closed: false, socket: ws };
     connections.push(conn);
     const encoding = query.encoding ?? 'linear16';
     const sampleRate = Number(query.sample_rate ?? 16000);
@@ -226,7 +228,10 @@ export async function startFakeDeepgram(opts: FakeDeepgramOptions = {}): Promise
         } catch {
           return;
         }
-        if (msg.type) conn.controls.push(msg.type);
+        if (msg.type) {
+          conn.controls.push(msg.type);
+          conn.received.push(msg.type);
+        }
         if (msg.type === 'Finalize') {
           if (speechMsInSeg > 0) {
             inSpeech = false;
@@ -241,6 +246,7 @@ export async function startFakeDeepgram(opts: FakeDeepgramOptions = {}): Promise
       }
       const buf = data as Buffer;
       conn.audioBytes += buf.length;
+      conn.received.push(buf.length);
       const blockBytes = blockSamples * bytesPerSample;
       let all = carry.length ? Buffer.concat([carry, buf]) : buf;
       let off = 0;

@@ -56,6 +56,27 @@ describe('Deepgram live STT against the fake', () => {
     await stt.close();
   });
 
+  it('holds silence that can wait (up to 100 ms) and sends it, in order, before speech and before Finalize', async () => {
+    fake = await startFakeDeepgram({ transcripts: ['hello'] });
+    const { stt } = open({ endpointingMs: 5000 });
+    await stt.connect(new AbortController().signal);
+    const sent: Buffer[] = [];
+    const write = (f: Buffer, canWait: boolean) => {
+      sent.push(Buffer.from(f));
+      stt.write(f, canWait);
+    };
+    let n = 0;
+    for (let i = 0; i < 7; i++) write(frame(false, n++), true); // five as one message, two held
+    for (let i = 0; i < 3; i++) write(frame(true, n++), false); // the first takes the two along
+    write(frame(false, n++), true);
+    stt.finalize(); // the held frame goes first
+    const c = fake.connections[0]!;
+    await expect.poll(() => c.received.length).toBe(6);
+    expect(c.received).toEqual([800, 480, 160, 160, 160, 'Finalize']);
+    expect(c.audioBytes).toBe(Buffer.concat(sent).length);
+    await stt.close();
+  });
+
   it('sends KeepAlive while no audio flows, so the idle timeout never fires', async () => {
     fake = await startFakeDeepgram({ idleTimeoutMs: 300 });
     const { stt } = open({ keepAliveMs: 50 });

@@ -12,6 +12,7 @@ import type {
   RealtimeSessionOptions,
 } from './types.js';
 import { parseServerEvent } from './openai-events.js';
+import { FrameBatch } from '../../media/index.js';
 
 /** Socket open + `session.created`; the real API answers in well under a second. */
 const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
@@ -35,10 +36,8 @@ class OpenAiRealtimeSession implements RealtimeSession {
   private closedEmitted = false;
   /** Caller frames per append (see `RealtimeSessionOptions.appendFrames`). */
   private readonly appendFrames: number;
-  /** Frames held for the next append, copied in (the caller's buffers are not kept). */
-  private pending: Buffer = Buffer.alloc(0);
-  private pendingBytes = 0;
-  private pendingFrames = 0;
+  /** Frames held for the next append. */
+  private readonly held = new FrameBatch();
 
   constructor(private readonly options: RealtimeSessionOptions) {
     this.appendFrames = Math.min(MAX_APPEND_FRAMES, Math.max(1, Math.floor(options.appendFrames ?? 1)));
@@ -103,22 +102,13 @@ class OpenAiRealtimeSession implements RealtimeSession {
     // per 20 ms frame; the message itself (a socket write: ~15 µs of CPU on loopback) is what
     // costs, hence the batching below rather than carrying Twilio's base64 through.
     const batch = canWait ? MAX_APPEND_FRAMES : this.appendFrames;
-    if (batch === 1 && this.pendingFrames === 0) {
+    if (batch === 1 && this.held.frames === 0) {
       ws.send(APPEND_PREFIX + frame.toString('base64') + APPEND_SUFFIX);
       return;
     }
-    const need = this.pendingBytes + frame.length;
-    if (need > this.pending.length) {
-      const grown = Buffer.allocUnsafe(Math.max(need, frame.length * MAX_APPEND_FRAMES));
-      this.pending.copy(grown, 0, 0, this.pendingBytes);
-      this.pending = grown;
-    }
-    frame.copy(this.pending, this.pendingBytes);
-    this.pendingBytes = need;
-    if (++this.pendingFrames < batch) return;
-    ws.send(APPEND_PREFIX + this.pending.toString('base64', 0, this.pendingBytes) + APPEND_SUFFIX);
-    this.pendingBytes = 0;
-    this.pendingFrames = 0;
+    this.held.add(frame);
+    if (this.held.frames < batch) return;
+    ws.send(APPEND_PREFIX + this.held.drain().toString('base64') + APPEND_SUFFIX);
   }
 
   updateSession(config: RealtimeSessionConfig): void {

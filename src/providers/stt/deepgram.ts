@@ -6,6 +6,7 @@
  */
 import { DeepgramClient } from '@deepgram/sdk';
 import { ProviderError } from '../../errors.js';
+import { FrameBatch } from '../../media/index.js';
 import type { SttCapabilities, SttEvent, SttListener, SttStream, SttStreamOptions } from './types.js';
 
 export interface DeepgramSttOptions extends SttStreamOptions {
@@ -31,6 +32,8 @@ export interface DeepgramSttOptions extends SttStreamOptions {
 type V1Socket = Awaited<ReturnType<DeepgramClient['listen']['v1']['connect']>>;
 
 const PROVIDER = 'deepgram';
+/** Silent frames per message at most: 100 ms, so a held frame is never more than 80 ms late. */
+const MAX_HELD_FRAMES = 5;
 const WS_OPEN = 1;
 
 export class DeepgramStt implements SttStream {
@@ -45,6 +48,8 @@ export class DeepgramStt implements SttStream {
   private unexpectedCloses = 0;
   /** Audio written while the socket is down (reconnecting) is dropped and counted. */
   droppedFrames = 0;
+  /** Silent frames waiting to share a message (`write(frame, canWait)`). */
+  private readonly held = new FrameBatch();
 
   constructor(private readonly opts: DeepgramSttOptions) {}
 
@@ -118,14 +123,31 @@ export class DeepgramStt implements SttStream {
     this.keepAliveTimer.unref?.();
   }
 
-  write(frame: Buffer): void {
+  write(frame: Buffer, canWait = false): void {
     const s = this.socket;
     if (!s || this.closing || s.readyState !== WS_OPEN) {
-      this.droppedFrames++;
+      // What was held is lost with the socket, like this frame.
+      this.droppedFrames += 1 + this.held.frames;
+      this.held.drain();
       return;
     }
     this.lastAudioAt = Date.now();
-    s.sendMedia(frame);
+    if (!canWait && this.held.frames === 0) {
+      s.sendMedia(frame);
+      return;
+    }
+    this.held.add(frame);
+    if (canWait && this.held.frames < MAX_HELD_FRAMES) return;
+    this.sendHeld();
+  }
+
+  /** Held frames go out before anything that depends on them (Finalize, CloseStream). */
+  private sendHeld(): void {
+    if (this.held.frames === 0) return;
+    const s = this.socket;
+    // A copy: ws may queue what it is given, and the batch's memory is reused.
+    const audio = Buffer.from(this.held.drain());
+    if (s && s.readyState === WS_OPEN) s.sendMedia(audio);
   }
 
   speechStarted(): void {
@@ -133,6 +155,7 @@ export class DeepgramStt implements SttStream {
   }
 
   finalize(): void {
+    this.sendHeld();
     this.sendControl('Finalize');
   }
 
@@ -143,6 +166,7 @@ export class DeepgramStt implements SttStream {
     const s = this.socket;
     if (!s) return this.finish('never opened');
     if (s.readyState === WS_OPEN) {
+      this.sendHeld();
       try {
         s.sendCloseStream({ type: 'CloseStream' });
       } catch {

@@ -36,8 +36,13 @@ export interface SttStream {
   readonly capabilities: SttCapabilities;
   /** Opens the connection. Rejects with a ProviderError when the provider refuses. */
   connect(signal: AbortSignal): Promise<void>;
-  /** One caller frame in the format given at construction. Hot path: never throws, never blocks. */
-  write(frame: Buffer): void;
+  /**
+   * One caller frame in the format given at construction. Hot path: never throws, never blocks.
+   * `canWait`: silence outside a caller turn, which a streaming provider may hold back (up to
+   * 100 ms) to send with later frames; held frames go out, in order, before the next frame that
+   * cannot wait and before `finalize` (src/engine/caller-silence.ts).
+   */
+  write(frame: Buffer, canWait?: boolean): void;
   /** The local VAD heard speech begin (the non-streaming wrapper starts an utterance here). */
   speechStarted(): void;
   /** The local VAD ended the turn: flush what is buffered into a final now. */
