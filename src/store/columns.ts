@@ -258,6 +258,21 @@ export function encodeRecord(dialect: Dialect, t: TableSpec, record: object): un
   return t.columns.map(([field, , kind]) => encodeValue(dialect, kind, r[field]));
 }
 
+/**
+ * A row read in raw mode (an array in `t.list` order) → record. better-sqlite3 builds a row
+ * object by interning every column name on every read; a raw read skips that, which was a
+ * fifth of the CPU of `GET /v1/calls/:id` (docs/performance.md).
+ */
+export function decodeRawRow<T>(t: TableSpec, row: readonly unknown[]): T {
+  const out: Record<string, unknown> = {};
+  const cols = t.columns;
+  for (let i = 0; i < cols.length; i++) {
+    const [field, , kind] = cols[i]!;
+    out[field] = decodeValue(kind, row[i]);
+  }
+  return out as T;
+}
+
 export function decodeRow<T>(t: TableSpec, row: Record<string, unknown>): T {
   const out: Record<string, unknown> = {};
   for (const [field, column, kind] of t.columns) out[field] = decodeValue(kind, row[column]);

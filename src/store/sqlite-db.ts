@@ -3,7 +3,7 @@
  * queries: statements prepared once and cached by SQL text, newest-first paging, patch UPDATEs.
  */
 import type Database from 'better-sqlite3';
-import { columnList, decodeRow, encodeRecord, encodeValue, patchColumns, type TableSpec } from './columns.js';
+import { columnList, decodeRawRow, decodeRow, encodeRecord, encodeValue, patchColumns, type TableSpec } from './columns.js';
 import { mapConstraintError } from './constraint-errors.js';
 import { checkLimit, toPage } from './shared.js';
 import type { Page, PageRequest } from './types.js';
@@ -13,6 +13,8 @@ export type Param = unknown;
 
 export class SqliteDb {
   private readonly statements = new Map<string, Database.Statement>();
+  /** Statements in raw mode (rows as arrays), for reads of whole records in `t.list` order. */
+  private readonly rawStatements = new Map<string, Database.Statement>();
 
   constructor(readonly db: Database.Database) {}
 
@@ -21,6 +23,15 @@ export class SqliteDb {
     if (!s) {
       s = this.db.prepare(sql);
       this.statements.set(sql, s);
+    }
+    return s;
+  }
+
+  private rawStmt(sql: string): Database.Statement {
+    let s = this.rawStatements.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql).raw(true);
+      this.rawStatements.set(sql, s);
     }
     return s;
   }
@@ -47,8 +58,8 @@ export class SqliteDb {
   }
 
   byId<T>(t: TableSpec, id: string): T | null {
-    const row = this.get(t.selectById.sqlite, [id]);
-    return row ? decodeRow<T>(t, row) : null;
+    const row = this.rawStmt(t.selectById.sqlite).get(id) as unknown[] | undefined;
+    return row ? decodeRawRow<T>(t, row) : null;
   }
 
   /** Newest-first page over `t` with the given equality/inequality conditions. */
@@ -65,7 +76,7 @@ export class SqliteDb {
       (conds.length > 0 ? ` WHERE ${conds.join(' AND ')}` : '') +
       ' ORDER BY id DESC LIMIT ?';
     args.push(limit + 1);
-    return toPage(this.all(sql, args).map((r) => decodeRow<T>(t, r)), limit);
+    return toPage((this.rawStmt(sql).all(...args) as unknown[][]).map((r) => decodeRawRow<T>(t, r)), limit);
   }
 
   ownerPage<T extends { id: string }>(t: TableSpec, owner: string | undefined, page: PageRequest): Page<T> {
