@@ -113,6 +113,7 @@ export class TwilioCarrier {
   startedAt = 0;
   firstAgentAudioMs: number | null = null;
   framesSent = 0;
+  /** Agent audio received, in 20 ms frames. */
   framesReceived = 0;
   playedBytes = 0;
   segments: HeardSegment[] = [];
@@ -352,7 +353,8 @@ export class TwilioCarrier {
         // Raw μ-law only (§1.4): a WAV header would be played as noise, and bad base64 is 31951.
         if (audio.length === 0 || Math.ceil(audio.length / 3) * 4 !== media.payload.length) this.protocolErrors.push('media.payload is not base64');
         if (audio.subarray(0, 4).toString('latin1') === 'RIFF') this.protocolErrors.push('media.payload carries a WAV header');
-        this.framesReceived++;
+        // In 20 ms frames, as the gateway's voxgate_media_frames_out_total counts (messages may be longer).
+        this.framesReceived += Math.ceil(audio.length / 160);
         if (this.firstAgentAudioMs === null) this.firstAgentAudioMs = this.ticker.now() - this.startedAt;
         this.playQueue.push({ audio, offset: 0 });
         return;
