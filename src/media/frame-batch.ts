@@ -2,6 +2,9 @@
  * Caller frames held back to leave as one provider message (src/engine/caller-silence.ts says
  * which frames may wait). Frames are copied in: transports reuse their frame buffers.
  */
+/** The most frames any provider holds per message: 100 ms, so a held frame is at most 80 ms late. */
+export const MAX_BATCH_FRAMES = 5;
+
 export class FrameBatch {
   private held = Buffer.alloc(0);
   private heldBytes = 0;
@@ -15,8 +18,8 @@ export class FrameBatch {
   add(frame: Buffer): void {
     const need = this.heldBytes + frame.length;
     if (need > this.held.length) {
-      // Room for a full batch of frames this size (the most any provider holds is five).
-      const grown = Buffer.allocUnsafe(Math.max(need, frame.length * 5));
+      // Room for a full batch of frames this size.
+      const grown = Buffer.allocUnsafe(Math.max(need, frame.length * MAX_BATCH_FRAMES));
       this.held.copy(grown, 0, 0, this.heldBytes);
       this.held = grown;
     }

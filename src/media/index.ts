@@ -19,6 +19,6 @@ export {
   wavHeader,
 } from './wav.js';
 export { Resampler, resample } from './resample.js';
-export { FrameBatch } from './frame-batch.js';
+export { FrameBatch, MAX_BATCH_FRAMES } from './frame-batch.js';
 export type { ResamplerOptions } from './resample.js';
 export type { WavFormat, WavHeaderOptions, WavInfo, WavRepairResult } from './wav.js';

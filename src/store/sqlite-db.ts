@@ -18,20 +18,14 @@ export class SqliteDb {
 
   constructor(readonly db: Database.Database) {}
 
-  stmt(sql: string): Database.Statement {
-    let s = this.statements.get(sql);
+  /** The cached statement for `sql`; `raw`: one that returns rows as arrays (a separate cache entry). */
+  stmt(sql: string, raw = false): Database.Statement {
+    const cache = raw ? this.rawStatements : this.statements;
+    let s = cache.get(sql);
     if (!s) {
       s = this.db.prepare(sql);
-      this.statements.set(sql, s);
-    }
-    return s;
-  }
-
-  private rawStmt(sql: string): Database.Statement {
-    let s = this.rawStatements.get(sql);
-    if (!s) {
-      s = this.db.prepare(sql).raw(true);
-      this.rawStatements.set(sql, s);
+      if (raw) s.raw(true);
+      cache.set(sql, s);
     }
     return s;
   }
@@ -58,7 +52,7 @@ export class SqliteDb {
   }
 
   byId<T>(t: TableSpec, id: string): T | null {
-    const row = this.rawStmt(t.selectById.sqlite).get(id) as unknown[] | undefined;
+    const row = this.stmt(t.selectById.sqlite, true).get(id) as unknown[] | undefined;
     return row ? decodeRawRow<T>(t, row) : null;
   }
 
@@ -76,7 +70,7 @@ export class SqliteDb {
       (conds.length > 0 ? ` WHERE ${conds.join(' AND ')}` : '') +
       ' ORDER BY id DESC LIMIT ?';
     args.push(limit + 1);
-    return toPage((this.rawStmt(sql).all(...args) as unknown[][]).map((r) => decodeRawRow<T>(t, r)), limit);
+    return toPage((this.stmt(sql, true).all(...args) as unknown[][]).map((r) => decodeRawRow<T>(t, r)), limit);
   }
 
   ownerPage<T extends { id: string }>(t: TableSpec, owner: string | undefined, page: PageRequest): Page<T> {

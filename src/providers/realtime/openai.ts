@@ -12,7 +12,7 @@ import type {
   RealtimeSessionOptions,
 } from './types.js';
 import { parseServerEvent } from './openai-events.js';
-import { FrameBatch } from '../../media/index.js';
+import { FrameBatch, MAX_BATCH_FRAMES } from '../../media/index.js';
 
 /** Socket open + `session.created`; the real API answers in well under a second. */
 const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
@@ -21,8 +21,6 @@ const MAX_BUFFERED_BYTES = 1024 * 1024;
 /** The constant parts of an `input_audio_buffer.append`: base64 needs no JSON escaping. */
 const APPEND_PREFIX = '{"type":"input_audio_buffer.append","audio":"';
 const APPEND_SUFFIX = '"}';
-/** Upper bound on `appendFrames`: 5 frames = 100 ms of audio held back at most. */
-export const MAX_APPEND_FRAMES = 5;
 
 export function createOpenAiRealtimeSession(options: RealtimeSessionOptions): RealtimeSession {
   return new OpenAiRealtimeSession(options);
@@ -40,7 +38,7 @@ class OpenAiRealtimeSession implements RealtimeSession {
   private readonly held = new FrameBatch();
 
   constructor(private readonly options: RealtimeSessionOptions) {
-    this.appendFrames = Math.min(MAX_APPEND_FRAMES, Math.max(1, Math.floor(options.appendFrames ?? 1)));
+    this.appendFrames = Math.min(MAX_BATCH_FRAMES, Math.max(1, Math.floor(options.appendFrames ?? 1)));
   }
 
   get open(): boolean {
@@ -101,7 +99,7 @@ class OpenAiRealtimeSession implements RealtimeSession {
     // Hand-built JSON: this runs 50 times a second per call. Encoding base64 here costs ~0.1 µs
     // per 20 ms frame; the message itself (a socket write: ~15 µs of CPU on loopback) is what
     // costs, hence the batching below rather than carrying Twilio's base64 through.
-    const batch = canWait ? MAX_APPEND_FRAMES : this.appendFrames;
+    const batch = canWait ? MAX_BATCH_FRAMES : this.appendFrames;
     if (batch === 1 && this.held.frames === 0) {
       ws.send(APPEND_PREFIX + frame.toString('base64') + APPEND_SUFFIX);
       return;

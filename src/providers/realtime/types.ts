@@ -57,7 +57,7 @@ export interface RealtimeSession {
   onEvent(listener: RealtimeEventListener): void;
   /**
    * One frame of caller audio in the session's input format. Hot path: no ack, no logging.
-   * `canWait`: the frame may be held (up to `MAX_APPEND_FRAMES`) and sent with later ones; the
+   * `canWait`: the frame may be held (up to `MAX_BATCH_FRAMES`, 100 ms) and sent with later ones; the
    * next frame that cannot wait takes everything held with it, in order.
    */
   sendAudio(frame: Buffer, canWait?: boolean): void;

@@ -6,7 +6,7 @@
  */
 import { DeepgramClient } from '@deepgram/sdk';
 import { ProviderError } from '../../errors.js';
-import { FrameBatch } from '../../media/index.js';
+import { FrameBatch, MAX_BATCH_FRAMES } from '../../media/index.js';
 import type { SttCapabilities, SttEvent, SttListener, SttStream, SttStreamOptions } from './types.js';
 
 export interface DeepgramSttOptions extends SttStreamOptions {
@@ -32,8 +32,6 @@ export interface DeepgramSttOptions extends SttStreamOptions {
 type V1Socket = Awaited<ReturnType<DeepgramClient['listen']['v1']['connect']>>;
 
 const PROVIDER = 'deepgram';
-/** Silent frames per message at most: 100 ms, so a held frame is never more than 80 ms late. */
-const MAX_HELD_FRAMES = 5;
 const WS_OPEN = 1;
 
 export class DeepgramStt implements SttStream {
@@ -137,7 +135,7 @@ export class DeepgramStt implements SttStream {
       return;
     }
     this.held.add(frame);
-    if (canWait && this.held.frames < MAX_HELD_FRAMES) return;
+    if (canWait && this.held.frames < MAX_BATCH_FRAMES) return;
     this.sendHeld();
   }
 
