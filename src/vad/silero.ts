@@ -8,15 +8,15 @@
  * ~9 / ~7 / ~5 ms. 1024 halves 512's cost while deciding every 64 ms, which keeps speech onset
  * (and so barge-in) reaction within two windows; bench/vad.ts measures all three.
  *
- * Inference is async. Windows of one call are analysed strictly in order; at most
- * `maxPendingInferences` windows wait for the model. If the model falls further behind, new
- * windows are not analysed (they repeat the last probability) and are counted in `stats.skipped`.
+ * Inference is async: the model runs in its own thread, batched across calls (silero-model.ts).
+ * Windows of one call are analysed strictly in order; at most `maxPendingInferences` windows wait
+ * for the model. If the model falls further behind, new windows are not analysed (they repeat the
+ * last probability) and are counted in `stats.skipped`.
  */
 import { Resampler } from '../media/index.js';
-import type { Tensor } from 'onnxruntime-node';
 import { EnergyGate, type EnergyGateOptions } from './energy-gate.js';
 import { SpeechHysteresis } from './hysteresis.js';
-import { SILERO_SAMPLE_RATE, SILERO_STATE_SIZE, type SileroModel } from './silero-model.js';
+import { SILERO_SAMPLE_RATE, type SileroModel, type SileroStream } from './silero-model.js';
 import type { VadListener, VadOptions, VadStats, VoiceActivityDetector } from './types.js';
 
 export type SileroWindowSamples = 512 | 1024 | 1536;
@@ -40,7 +40,6 @@ const MAX_QUEUED_WINDOWS = 64;
 
 interface Slot {
   data: Float32Array;
-  tensor: Tensor;
   busy: boolean;
 }
 
@@ -56,7 +55,7 @@ export class SileroVad implements VoiceActivityDetector {
   readonly kind = 'silero' as const;
   readonly windowSamples: number;
   readonly windowMs: number;
-  private readonly model: SileroModel;
+  private readonly stream: SileroStream;
   private readonly sampleRate: number;
   private readonly gate: EnergyGate | null;
   private readonly hysteresis: SpeechHysteresis;
@@ -79,12 +78,6 @@ export class SileroVad implements VoiceActivityDetector {
   private generation = 0;
   private idleWaiters: (() => void)[] = [];
 
-  // Model state (h, c), read by the tensors below and overwritten after each run.
-  private readonly h = new Float32Array(SILERO_STATE_SIZE);
-  private readonly c = new Float32Array(SILERO_STATE_SIZE);
-  private readonly hTensor: Tensor;
-  private readonly cTensor: Tensor;
-
   private samples = 0;
   private lastP = 0;
   private closed = false;
@@ -94,9 +87,9 @@ export class SileroVad implements VoiceActivityDetector {
     if (opts.sampleRate !== 8000 && opts.sampleRate !== 16000) {
       throw new RangeError(`SileroVad: sampleRate must be 8000 or 16000, got ${opts.sampleRate}`);
     }
-    this.model = model;
     this.sampleRate = opts.sampleRate;
     this.windowSamples = opts.windowSamples ?? DEFAULT_WINDOW_SAMPLES;
+    this.stream = model.open(this.windowSamples);
     this.windowMs = (this.windowSamples * 1000) / SILERO_SAMPLE_RATE;
     this.gate = opts.gate === false ? null : new EnergyGate(opts.gate ?? {});
     this.hysteresis = new SpeechHysteresis(opts);
@@ -106,14 +99,8 @@ export class SileroVad implements VoiceActivityDetector {
         : new Resampler(opts.sampleRate, SILERO_SAMPLE_RATE, { zeroCrossings: VAD_RESAMPLER_ZERO_CROSSINGS });
     this.onError = opts.onError ?? (() => {});
     this.win = new Float32Array(this.windowSamples);
-    const { ort } = model;
-    this.hTensor = new ort.Tensor('float32', this.h, [2, 1, 64]);
-    this.cTensor = new ort.Tensor('float32', this.c, [2, 1, 64]);
     const n = Math.max(1, opts.maxPendingInferences ?? 2);
-    this.slots = Array.from({ length: n }, () => {
-      const data = new Float32Array(this.windowSamples);
-      return { data, tensor: new ort.Tensor('float32', data, [1, this.windowSamples]), busy: false };
-    });
+    this.slots = Array.from({ length: n }, () => ({ data: new Float32Array(this.windowSamples), busy: false }));
   }
 
   get speaking(): boolean {
@@ -171,8 +158,7 @@ export class SileroVad implements VoiceActivityDetector {
     this.generation++;
     this.queue.length = 0;
     for (const s of this.slots) if (s !== this.inflight) s.busy = false;
-    this.h.fill(0);
-    this.c.fill(0);
+    this.stream.reset();
     this.hysteresis.reset();
     this.lastP = 0;
   }
@@ -182,6 +168,7 @@ export class SileroVad implements VoiceActivityDetector {
     this.closed = true;
     this.generation++;
     this.queue.length = 0;
+    this.stream.close();
     this.notifyIdle();
   }
 
@@ -270,17 +257,7 @@ export class SileroVad implements VoiceActivityDetector {
     const slot = item.slot as Slot;
     let p = 0;
     try {
-      const out = await this.model.session.run({
-        input: slot.tensor,
-        sr: this.model.sr,
-        h: this.hTensor,
-        c: this.cTensor,
-      });
-      if (item.generation === this.generation) {
-        this.h.set(out.hn.data as Float32Array);
-        this.c.set(out.cn.data as Float32Array);
-        p = (out.output.data as Float32Array)[0];
-      }
+      p = await this.stream.run(slot.data);
     } catch (err) {
       this.onError(err);
     }
