@@ -95,8 +95,15 @@ class PipelineEngine implements Engine {
     host.playback.onUtteranceDone((pos) => this.utteranceDone(pos));
   }
 
-  async prepare(): Promise<void> {
-    if (this.providers || this.setupFailure) return;
+  /** Announce-time and media-time callers share one preparation (start() waits for it). */
+  prepare(): Promise<void> {
+    this.preparing ??= this.setUp();
+    return this.preparing;
+  }
+
+  private preparing: Promise<void> | null = null;
+
+  private async setUp(): Promise<void> {
     const made = this.deps.providers
       ? ({ ok: true, providers: this.deps.providers } as const)
       : createPipelineProviders(this.host, Math.min(300, this.silenceMs));

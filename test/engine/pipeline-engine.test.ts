@@ -9,7 +9,9 @@ import type { ToolRunner } from '../../src/tools/types.js';
 import { startFakeDeepgram, type FakeDeepgram } from '../fakes/deepgram.js';
 import { startFakeOpenAiChat, type FakeOpenAiChat } from '../fakes/openai-chat.js';
 import { startFakeElevenLabs, type FakeElevenLabs } from '../fakes/elevenlabs.js';
-import { bootEngine, makeHost, say, type TestHost } from './pipeline-host.js';
+import { LevelVad, bootEngine, makeHost, say, type TestHost } from './pipeline-host.js';
+import { createPipelineEngine } from '../../src/engine/pipeline.js';
+import type { VadOptions } from '../../src/vad/index.js';
 
 /** Generous: the machine running the suite is shared and loaded. */
 const poll = <T>(fn: () => T) => expect.poll(fn, { timeout: 10_000, interval: 20 });
@@ -45,6 +47,19 @@ describe('pipeline engine', () => {
     expect(el.ws[0]!.text).toContain('Hi Ada, we open at nyne.');
     h.playback.play();
     await poll(() => h.transcripts.find((t) => t.role === 'agent')?.text).toBe('Hi Ada, we open at nine.');
+  });
+
+  it('a call whose media arrives during the announce-time set-up waits for it: one STT socket, not two', async () => {
+    const h = makeHost(env(), { firstMessage: null });
+    const e = createPipelineEngine(h.host, { createVad: async (o: VadOptions) => new LevelVad(o.silenceMs ?? 500) });
+    engine = e;
+    const announced = e.prepare(); // the webhook
+    await e.start(); // the media socket, before the STT handshake is done
+    await announced;
+    await new Promise((r) => setTimeout(r, 200));
+    expect(dg.connections).toHaveLength(1);
+    await say(e, 200, 0);
+    await poll(() => dg.connections[0]!.audioBytes).toBeGreaterThan(0);
   });
 
   it('answers a question with TTS started before the LLM finished, and records the turn latency', async () => {

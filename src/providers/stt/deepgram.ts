@@ -231,6 +231,8 @@ function describe(err: unknown): string {
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, signal: AbortSignal): Promise<T> {
+  // Aborted while the socket was being set up: an 'abort' listener would never hear it.
+  if (signal.aborted) return Promise.reject(signal.reason ?? new Error('aborted'));
   return new Promise<T>((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
     const onAbort = () => {
