@@ -12,6 +12,8 @@ import { bootstrap } from './api/index.js';
 import { repairRecordings } from './session/index.js';
 import { loadSecrets } from './secrets.js';
 import { startDialer } from './campaigns/index.js';
+import { startSttThread } from './providers/stt/deepgram-threaded.js';
+import { loadSilero } from './vad/index.js';
 
 async function main(): Promise<void> {
   let config: Config;
@@ -37,6 +39,10 @@ async function main(): Promise<void> {
 
   const stopDialer = startDialer(ctx);
   const address = await app.listen({ port: config.port, host: config.host });
+  // The pipeline's worker threads boot now rather than during the first call. A model that
+  // cannot load is reported by that call (createVad), which falls back to the energy detector.
+  if (config.providers.deepgram.apiKey) startSttThread();
+  loadSilero().catch(() => {});
   const publicWs = config.publicUrl.replace(/^http/, 'ws');
   log.info(
     {

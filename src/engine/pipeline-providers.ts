@@ -7,7 +7,7 @@ import type { EngineHost } from './types.js';
 import { lacksRequiredKey } from '../providers/openai-key.js';
 import { createLlmClient } from '../providers/llm/index.js';
 import type { LlmClient } from '../providers/llm/types.js';
-import { DeepgramStt } from '../providers/stt/deepgram.js';
+import { ThreadedDeepgramStt } from '../providers/stt/deepgram-threaded.js';
 import type { SttStream } from '../providers/stt/types.js';
 import { ElevenLabsWsTts } from '../providers/tts/elevenlabs-ws.js';
 import { ElevenLabsHttpTts } from '../providers/tts/elevenlabs-http.js';
@@ -37,7 +37,8 @@ export function createPipelineProviders(host: EngineHost, endpointingMs: number)
   const sttName = agent.stt ?? 'deepgram';
   if (sttName === 'deepgram') {
     if (!p.deepgram.apiKey) return missing('deepgram', 'DEEPGRAM_API_KEY');
-    stt = new DeepgramStt({
+    // Its socket lives in the STT worker thread: per-frame writes stay off the media loop.
+    stt = new ThreadedDeepgramStt({
       baseUrl: p.deepgram.url,
       apiKey: p.deepgram.apiKey,
       format: host.inputFormat,

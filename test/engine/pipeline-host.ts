@@ -168,7 +168,9 @@ let frameNo = 0;
 export async function say(e: Engine, speechMs: number, silenceMs: number): Promise<void> {
   for (let t = 0; t < speechMs; t += 20) {
     e.onAudio(frame(true, frameNo++));
-    if (t % 100 === 0) await new Promise((r) => setImmediate(r));
+    // A real wait, not just a turn of the loop: the STT's answers (interims) come from its
+    // worker thread and the fake's socket, and the barge-in rules read them while speech goes on.
+    if (t % 100 === 0) await new Promise((r) => setTimeout(r, 5));
   }
   for (let t = 0; t < silenceMs; t += 20) {
     e.onAudio(frame(false, frameNo++));

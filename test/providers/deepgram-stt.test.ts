@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { DeepgramStt } from '../../src/providers/stt/deepgram.js';
-import type { SttEvent } from '../../src/providers/stt/types.js';
+import { DeepgramStt, type DeepgramSttOptions } from '../../src/providers/stt/deepgram.js';
+import { ThreadedDeepgramStt } from '../../src/providers/stt/deepgram-threaded.js';
+import type { SttEvent, SttStream } from '../../src/providers/stt/types.js';
 import { MULAW_8K } from '../../src/transport/types.js';
 import { ulawEncodeSample } from '../../src/media/index.js';
 import { startFakeDeepgram, type FakeDeepgram } from '../fakes/deepgram.js';
@@ -18,14 +19,23 @@ function frame(tone: boolean, n: number): Buffer {
   return b;
 }
 
-function open(opts: Partial<ConstructorParameters<typeof DeepgramStt>[0]> = {}) {
-  const stt = new DeepgramStt({ baseUrl: fake!.url, apiKey: 'dg-test', format: MULAW_8K, language: 'en-US', endpointingMs: 200, ...opts });
+/**
+ * Both ways of running the stream: on the calling thread, and with its socket in the STT worker
+ * thread (what calls use). They must be indistinguishable to the engine and on the wire.
+ */
+const variants: Array<[string, (o: DeepgramSttOptions) => SttStream]> = [
+  ['on the calling thread', (o) => new DeepgramStt(o)],
+  ['in the STT worker thread', (o) => new ThreadedDeepgramStt(o)],
+];
+
+describe.each(variants)('Deepgram live STT against the fake, %s', (_name, make) => {
+function open(opts: Partial<DeepgramSttOptions> = {}) {
+  const stt = make({ baseUrl: fake!.url, apiKey: 'dg-test', format: MULAW_8K, language: 'en-US', endpointingMs: 200, ...opts });
   const events: SttEvent[] = [];
   stt.onEvent((e) => events.push(e));
   return { stt, events };
 }
 
-describe('Deepgram live STT against the fake', () => {
   it('connects with the phone query and token auth, and passes μ-law through', async () => {
     fake = await startFakeDeepgram({ transcripts: ['i need to reschedule'] });
     const { stt, events } = open();
@@ -112,5 +122,23 @@ describe('Deepgram live STT against the fake', () => {
     await expect.poll(() => events.some((e) => e.type === 'reconnected'), { timeout: 5000 }).toBe(true);
     expect(fake.connections.length).toBe(2);
     await stt.close();
+  });
+
+  it('rejects connect with the abort reason when the call goes away during the handshake', async () => {
+    fake = await startFakeDeepgram();
+    const { stt } = open();
+    const ac = new AbortController();
+    const p = stt.connect(ac.signal);
+    ac.abort(new Error('call ended'));
+    await expect(p).rejects.toThrow('call ended');
+    await stt.close();
+  });
+
+  it('closes a stream that never connected at once, with a closed event', async () => {
+    fake = await startFakeDeepgram();
+    const { stt, events } = open();
+    await stt.close();
+    expect(events.at(-1)).toEqual({ type: 'closed', reason: 'never opened' });
+    expect(fake.connections.length).toBe(0);
   });
 });
