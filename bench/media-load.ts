@@ -12,10 +12,12 @@
  *        [--seconds 40] [--cpu-prof DIR] [--heap-snapshot] [--name media-load] [--no-stop]
  *
  * Escalation stops (per engine) at the first N where frames are lost, calls fail, or the
- * gateway's main thread saturates (CPU ≥ 95% of a core or event-loop lag p99 ≥ 100 ms).
+ * gateway's main thread saturates (its own CPU ≥ 95% of a core, or event-loop lag p99 ≥ 100 ms).
+ * The gateway's CPU figures count all its threads (the Silero and STT workers too); the main
+ * thread's share is read from /proc, since it alone carries every call's media loop.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -102,6 +104,8 @@ interface Row {
   seconds: number;
   cpuMsPerCallSecond: number;
   gatewayCpuPercent: number;
+  /** The gateway's main thread alone (Linux /proc), % of one core. */
+  gatewayMainThreadCpuPercent: number;
   rssPerCallMiB: number;
   gatewayRssMiB: number;
   v2vOverheadMs: ReturnType<typeof summarize>;
@@ -123,11 +127,45 @@ interface Row {
   connectFailures: number;
   protocolErrors: number;
   gatewayLoopLagP99Ms: number;
+  /** The gateway's own per-turn latency parts (its /metrics histograms), mean ms per turn. */
+  gatewayTurnMeanMs: Record<string, number>;
+  /** How punctual the fakes were: their loop lag (late timers add to voice-to-voice). */
+  fakesCpuPercent: number;
+  fakesLoopLagP99Ms: number;
   loadgenCpuPercent: number;
   loadgenLoopLagP99Ms: number;
   sendLateP99Ms: number;
   loadAvg: { start: number[]; end: number[] };
   saturated: string | null;
+}
+
+/** CPU seconds of a process's main thread (its tid is its pid): utime + stime, in USER_HZ (100). */
+function mainThreadCpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces) start at state, field 3.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN; // not Linux
+  }
+}
+
+/** Mean of each `voxgate_turn_latency_ms{part}` histogram: where the gateway saw the time go. */
+function turnMeans(metrics: string): Record<string, number> {
+  const sums = new Map<string, number>();
+  const counts = new Map<string, number>();
+  for (const m of metrics.matchAll(/^voxgate_turn_latency_ms_(sum|count)\{[^}]*part="([a-z_]+)"[^}]*\} ([0-9.e+-]+)$/gm)) {
+    const into = m[1] === 'sum' ? sums : counts;
+    into.set(m[2]!, (into.get(m[2]!) ?? 0) + Number(m[3]));
+  }
+  const out: Record<string, number> = {};
+  for (const [part, sum] of sums) {
+    const n = counts.get(part) ?? 0;
+    if (n > 0) out[part] = round(sum / n, 1);
+  }
+  return out;
 }
 
 async function runLevel(engine: EngineKind, calls: number): Promise<Row> {
@@ -156,9 +194,14 @@ async function runLevel(engine: EngineKind, calls: number): Promise<Row> {
     callers.send(req);
     await started;
     const before = await g.scrape();
+    const mainBefore = mainThreadCpuSeconds(g.child.pid);
+    fakes.send({ type: 'window-start' });
     const t0 = performance.now();
     await windowEnd;
+    const fakesStats = nextMessage<{ cpuPercent: number; loopLagP99Ms: number }>(fakes, 'fakes-stats');
+    fakes.send({ type: 'window-end' });
     const after = await g.scrape();
+    const mainAfter = mainThreadCpuSeconds(g.child.pid);
     const wall = (performance.now() - t0) / 1000;
     if (values['heap-snapshot'] && values['cpu-prof']) {
       g.child.kill('SIGUSR2'); // written into the gateway's cwd (the repo root)
@@ -178,6 +221,7 @@ async function runLevel(engine: EngineKind, calls: number): Promise<Row> {
       seconds: round(wall, 1),
       cpuMsPerCallSecond: round((cpuS * 1000) / (r.connected * wall), 3),
       gatewayCpuPercent: round((cpuS / wall) * 100, 1),
+      gatewayMainThreadCpuPercent: round(((mainAfter - mainBefore) / wall) * 100, 1),
       rssPerCallMiB: round((after.rssBytes - idle.rssBytes) / r.connected / 1024 / 1024, 3),
       gatewayRssMiB: round(after.rssBytes / 1024 / 1024, 1),
       v2vOverheadMs: summarize(overhead),
@@ -199,6 +243,9 @@ async function runLevel(engine: EngineKind, calls: number): Promise<Row> {
       connectFailures: r.connectFailures,
       protocolErrors: r.protocolErrors,
       gatewayLoopLagP99Ms: round(after.loopLagP99Ms, 1),
+      gatewayTurnMeanMs: turnMeans(final.text),
+      fakesCpuPercent: round((await fakesStats).cpuPercent, 1),
+      fakesLoopLagP99Ms: round((await fakesStats).loopLagP99Ms, 1),
       loadgenCpuPercent: r.loadgenCpuPercent,
       loadgenLoopLagP99Ms: r.loadgenLoopLagP99Ms,
       sendLateP99Ms: r.sendLateP99Ms,
@@ -209,7 +256,7 @@ async function runLevel(engine: EngineKind, calls: number): Promise<Row> {
     if (row.framesLost !== 0) why.push(`${row.framesLost} caller frames lost`);
     if (row.agentFramesLost !== 0) why.push(`${row.agentFramesLost} agent frames lost`);
     if (row.connectFailures > 0 || row.closedEarly > 0) why.push(`${row.connectFailures} calls failed, ${row.closedEarly} closed early`);
-    if (row.gatewayCpuPercent >= 95) why.push(`gateway CPU ${row.gatewayCpuPercent}%`);
+    if (row.gatewayMainThreadCpuPercent >= 95) why.push(`gateway main thread CPU ${row.gatewayMainThreadCpuPercent}%`);
     if (row.gatewayLoopLagP99Ms >= 100) why.push(`gateway loop lag p99 ${row.gatewayLoopLagP99Ms} ms`);
     row.saturated = why.length ? why.join('; ') : null;
     return row;
@@ -237,13 +284,14 @@ const table = rows.map((r) => ({
   engine: r.engine,
   calls: r.connected,
   'cpu ms/call-s': r.cpuMsPerCallSecond,
-  'gw cpu %': r.gatewayCpuPercent,
+  'gw cpu % (main)': `${r.gatewayCpuPercent} (${r.gatewayMainThreadCpuPercent})`,
   'MiB/call': r.rssPerCallMiB,
   'v2v ovh p50/p95/p99': `${r.v2vOverheadMs.p50}/${r.v2vOverheadMs.p95}/${r.v2vOverheadMs.p99}`,
   'barge p50/p95': `${r.bargeInMs.p50}/${r.bargeInMs.p95}`,
   underruns: r.underruns,
   'lost in/out': `${r.framesLost}/${r.agentFramesLost}`,
   'lag p99': r.gatewayLoopLagP99Ms,
+  'fakes lag p99': r.fakesLoopLagP99Ms,
   load: r.loadAvg.end[0],
   saturated: r.saturated ?? '',
 }));

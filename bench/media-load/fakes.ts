@@ -9,6 +9,7 @@ import { startFakeOpenAiChat } from '../../test/fakes/openai-chat.js';
 import { startFakeElevenLabs } from '../../test/fakes/elevenlabs.js';
 import { startFakeRealtime } from '../../test/fakes/openai-realtime.js';
 import { FakeTwilioRest } from '../../test/fakes/twilio-rest.js';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { LATENCY, PIPELINE_REPLY, REALTIME_REPLY_MS, TTS_MS_PER_CHAR } from './script.js';
 
 const [dg, chat, el, rt, twilio] = await Promise.all([
@@ -51,6 +52,24 @@ process.send!({
   },
   authToken: twilio.authToken,
   accountSid: twilio.accountSid,
+});
+
+// The fakes share the machine with the gateway: a late timer here shows up as gateway
+// overhead in the voice-to-voice figures, so the run reports how punctual the fakes were.
+const lag = monitorEventLoopDelay({ resolution: 10 });
+lag.enable();
+let window = { at: performance.now(), cpu: process.cpuUsage() };
+process.on('message', (m: { type: string }) => {
+  if (m.type === 'window-start') {
+    lag.reset();
+    window = { at: performance.now(), cpu: process.cpuUsage() };
+  } else if (m.type === 'window-end') {
+    const cpu = process.cpuUsage(window.cpu);
+    const wallMs = performance.now() - window.at;
+    // resolution 10: the histogram's floor is the sampling interval itself.
+    const p99 = Math.max(0, lag.percentile(99) / 1e6 - 10);
+    process.send!({ type: 'fakes-stats', cpuPercent: ((cpu.user + cpu.system) / 1000 / wallMs) * 100, loopLagP99Ms: p99 });
+  }
 });
 
 process.on('disconnect', () => {
