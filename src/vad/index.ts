@@ -16,7 +16,7 @@ export { SpeechHysteresis } from './hysteresis.js';
 export type { HysteresisOptions } from './hysteresis.js';
 export { DEFAULT_WINDOW_SAMPLES, SileroVad } from './silero.js';
 export type { SileroVadOptions, SileroWindowSamples } from './silero.js';
-export { loadSilero, sileroModelPath, SILERO_SAMPLE_RATE } from './silero-model.js';
+export { loadSilero, sileroModelPath, startSileroModel, SILERO_SAMPLE_RATE } from './silero-model.js';
 export type { SileroModel, SileroStream } from './silero-model.js';
 export {
   DEFAULT_MIN_SPEECH_MS,

