@@ -10,6 +10,7 @@
  *
  *   node --import tsx bench/media-load.ts [--engines pipeline,realtime] [--calls 10,100,500,1000]
  *        [--seconds 40] [--cpu-prof DIR] [--heap-snapshot] [--name media-load] [--no-stop]
+ *        [--gateway-flags "--perf-basic-prof"]
  *
  * Escalation stops (per engine) at the first N where frames are lost, calls fail, or the
  * gateway's main thread saturates (its own CPU ≥ 95% of a core, or event-loop lag p99 ≥ 100 ms).
@@ -37,6 +38,8 @@ const { values } = parseArgs({
     'heap-snapshot': { type: 'boolean', default: false },
     name: { type: 'string', default: 'media-load' },
     'no-stop': { type: 'boolean', default: false },
+    /** Extra node flags for the gateway, e.g. "--perf-basic-prof" so `perf` names JIT frames. */
+    'gateway-flags': { type: 'string' },
     /** nice value for the gateway, fakes and callers (negative needs root): on a shared machine it
      * keeps other jobs from starving the processes whose timing we measure. 0 leaves it alone. */
     priority: { type: 'string', default: '-10' },
@@ -180,6 +183,7 @@ async function runLevel(engine: EngineKind, calls: number): Promise<Row> {
     nodeFlags.push('--cpu-prof', `--cpu-prof-dir=${dir}`);
   }
   if (values['heap-snapshot']) nodeFlags.push('--heapsnapshot-signal=SIGUSR2');
+  if (values['gateway-flags']) nodeFlags.push(...values['gateway-flags'].split(' ').filter(Boolean));
   const g = await startGateway({ env: ready.env, nodeFlags });
   prioritize(g.child.pid);
   try {
