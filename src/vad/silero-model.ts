@@ -15,7 +15,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
-import { siblingModule, startWorker } from '../workers/index.js';
+import { TickFlush, siblingModule, startWorker } from '../workers/index.js';
 
 /** Model state size: 2 LSTM layers × 64 units, for `h` and for `c`. */
 export const SILERO_STATE_SIZE = 2 * 64;
@@ -65,10 +65,13 @@ interface Queued {
   reset: boolean;
 }
 
-/** Main thread → worker: one window per id, back to back in `data`; `closed` streams are forgotten. */
+/**
+ * Main thread → worker, one per tick: a window per id (`sizes[k]` samples), back to back in
+ * `data`; then the `closed` streams are forgotten.
+ */
 export interface SileroBatch {
-  windowSamples: number;
   ids: Int32Array;
+  sizes: Int32Array;
   resets: Uint8Array;
   data: Float32Array;
   closed: Int32Array;
@@ -84,7 +87,7 @@ const WORKER_ENTRY = siblingModule(import.meta.url, 'silero-worker');
 
 /**
  * The main thread's side of the worker. Runs submitted in one tick are sent together at the
- * end of it (setImmediate), grouped by window size. If the worker dies, what was in flight
+ * end of it; the worker groups them by window size. If the worker dies, what was in flight
  * rejects and the next run starts a new one (its streams then start from a zero state).
  */
 class WorkerSileroModel implements SileroModel {
@@ -92,7 +95,7 @@ class WorkerSileroModel implements SileroModel {
   private ready: Promise<void> | null = null;
   private queued: Queued[] = [];
   private closed: number[] = [];
-  private flushScheduled = false;
+  private readonly flushes = new TickFlush(() => this.flush());
   private readonly waiting = new Map<number, Waiter>();
   private nextId = 1;
 
@@ -149,7 +152,7 @@ class WorkerSileroModel implements SileroModel {
         if (closed) return;
         closed = true;
         this.closed.push(id);
-        this.scheduleFlush();
+        this.flushes.schedule();
       },
     };
   }
@@ -160,49 +163,31 @@ class WorkerSileroModel implements SileroModel {
       if (this.waiting.size === 0) this.worker?.ref();
       this.waiting.set(id, { resolve, reject });
       this.queued.push({ id, window, reset });
-      this.scheduleFlush();
+      this.flushes.schedule();
     });
   }
 
-  private scheduleFlush(): void {
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    setImmediate(() => this.flush());
-  }
-
   private flush(): void {
-    this.flushScheduled = false;
     const worker = this.worker;
     const queued = this.queued;
     const closed = Int32Array.from(this.closed);
     this.queued = [];
     this.closed = [];
     if (!worker) return; // lost: `lost` rejected the waiters already
-    const bySize = new Map<number, Queued[]>();
-    for (const q of queued) {
-      const g = bySize.get(q.window.length);
-      if (g) g.push(q);
-      else bySize.set(q.window.length, [q]);
-    }
-    if (bySize.size === 0 && closed.length > 0) {
-      const batch: SileroBatch = { windowSamples: 0, ids: new Int32Array(0), resets: new Uint8Array(0), data: new Float32Array(0), closed };
-      worker.postMessage(batch);
-      return;
-    }
-    let first = true;
-    for (const [w, group] of bySize) {
-      const ids = new Int32Array(group.length);
-      const resets = new Uint8Array(group.length);
-      const data = new Float32Array(group.length * w);
-      group.forEach((q, k) => {
-        ids[k] = q.id;
-        resets[k] = q.reset ? 1 : 0;
-        data.set(q.window, k * w);
-      });
-      const batch: SileroBatch = { windowSamples: w, ids, resets, data, closed: first ? closed : new Int32Array(0) };
-      worker.postMessage(batch, [data.buffer]);
-      first = false;
-    }
+    const ids = new Int32Array(queued.length);
+    const sizes = new Int32Array(queued.length);
+    const resets = new Uint8Array(queued.length);
+    const data = new Float32Array(queued.reduce((n, q) => n + q.window.length, 0));
+    let at = 0;
+    queued.forEach((q, k) => {
+      ids[k] = q.id;
+      sizes[k] = q.window.length;
+      resets[k] = q.reset ? 1 : 0;
+      data.set(q.window, at);
+      at += q.window.length;
+    });
+    const batch: SileroBatch = { ids, sizes, resets, data, closed };
+    worker.postMessage(batch, [data.buffer]);
   }
 
   private settle(m: Extract<SileroReply, { type: 'result' }>): void {

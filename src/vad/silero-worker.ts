@@ -74,32 +74,30 @@ async function run(m: Model, windowSamples: number, ids: Int32Array, resets: Uin
   return probs;
 }
 
-/** Everything that arrived since the last drain, merged per window size. */
+/** Everything that arrived since the last drain, one batch per window size. */
 async function drain(m: Model): Promise<void> {
   const batches = pending;
   pending = [];
-  const groups = new Map<number, SileroBatch[]>();
+  const groups = new Map<number, { ids: number[]; resets: number[]; windows: Float32Array[] }>();
   for (const b of batches) {
-    if (b.ids.length === 0) continue;
-    const g = groups.get(b.windowSamples);
-    if (g) g.push(b);
-    else groups.set(b.windowSamples, [b]);
-  }
-  for (const [w, group] of groups) {
-    const n = group.reduce((sum, b) => sum + b.ids.length, 0);
-    const ids = new Int32Array(n);
-    const resets = new Uint8Array(n);
-    const windows = group.length === 1 ? group[0]!.data : new Float32Array(n * w);
     let at = 0;
-    for (const b of group) {
-      ids.set(b.ids, at);
-      resets.set(b.resets, at);
-      if (group.length > 1) windows.set(b.data, at * w);
-      at += b.ids.length;
+    for (let k = 0; k < b.ids.length; k++) {
+      const w = b.sizes[k]!;
+      let g = groups.get(w);
+      if (!g) groups.set(w, (g = { ids: [], resets: [], windows: [] }));
+      g.ids.push(b.ids[k]!);
+      g.resets.push(b.resets[k]!);
+      g.windows.push(b.data.subarray(at, at + w));
+      at += w;
     }
+  }
+  for (const [w, g] of groups) {
+    const ids = Int32Array.from(g.ids);
+    const windows = new Float32Array(ids.length * w);
+    g.windows.forEach((win, k) => windows.set(win, k * w));
     let reply: SileroReply;
     try {
-      reply = { type: 'result', ids, probs: await run(m, w, ids, resets, windows) };
+      reply = { type: 'result', ids, probs: await run(m, w, ids, Uint8Array.from(g.resets), windows) };
     } catch (err) {
       reply = { type: 'result', ids, error: err instanceof Error ? err.message : String(err) };
     }

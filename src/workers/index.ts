@@ -21,3 +21,22 @@ export function siblingModule(importMetaUrl: string, name: string): URL {
 export function startWorker(entry: URL, data: unknown): Worker {
   return new Worker(BOOT, { workerData: { entry: entry.href, data } });
 }
+
+/**
+ * Calls `flush` once at the end of the current turn of the event loop (the check phase), however
+ * often `schedule` is called before then: what a tick produced crosses to a worker in one message.
+ */
+export class TickFlush {
+  private scheduled = false;
+
+  constructor(private readonly flush: () => void) {}
+
+  schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.flush();
+    });
+  }
+}

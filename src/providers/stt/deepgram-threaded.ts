@@ -13,7 +13,7 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { ProviderError } from '../../errors.js';
-import { siblingModule, startWorker } from '../../workers/index.js';
+import { TickFlush, siblingModule, startWorker } from '../../workers/index.js';
 import type { DeepgramSttOptions } from './deepgram.js';
 import type { SttCapabilities, SttEvent, SttListener, SttStream } from './types.js';
 
@@ -85,7 +85,7 @@ export class SttThread {
   private opCount = 0;
   private audio = new Uint8Array(INITIAL_AUDIO_BYTES);
   private audioBytes = 0;
-  private flushScheduled = false;
+  private readonly flushes = new TickFlush(() => this.flush());
   private nextId = 1;
 
   newId(): number {
@@ -111,7 +111,7 @@ export class SttThread {
   open(id: number, opts: DeepgramSttOptions): void {
     this.ensureWorker();
     this.opens.push({ id, opts });
-    this.schedule();
+    this.flushes.schedule();
   }
 
   audioOp(id: number, frame: Buffer, canWait: boolean): void {
@@ -138,17 +138,10 @@ export class SttThread {
     this.ops[at + 2] = offset;
     this.ops[at + 3] = length;
     this.opCount++;
-    this.schedule();
-  }
-
-  private schedule(): void {
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    setImmediate(() => this.flush());
+    this.flushes.schedule();
   }
 
   private flush(): void {
-    this.flushScheduled = false;
     const worker = this.worker;
     if (!worker || (this.opens.length === 0 && this.opCount === 0)) return;
     // Copies of what was used: the buffers stay with this thread, sized for the next tick.
@@ -229,6 +222,10 @@ export class SttThread {
         p?.resolve();
         break;
       }
+      default: {
+        const never: never = r;
+        void never;
+      }
     }
     this.release(r.id);
   }
@@ -255,7 +252,6 @@ export class ThreadedDeepgramStt implements SttStream {
   private readonly thread: SttThread;
   private readonly side: StreamSide;
   private readonly id: number;
-  private closed = false;
   /** connect() was called: the worker knows this stream. */
   private opened = false;
   private closePromise: Promise<void> | null = null;
@@ -282,8 +278,7 @@ export class ThreadedDeepgramStt implements SttStream {
   }
 
   connect(signal: AbortSignal): Promise<void> {
-    if (this.closed) return Promise.reject(new ProviderError(PROVIDER, 'stream closed', undefined, false));
-    if (!this.opts.apiKey) return Promise.reject(new ProviderError(PROVIDER, 'DEEPGRAM_API_KEY is not set', 401, false));
+    if (this.closePromise) return Promise.reject(new ProviderError(PROVIDER, 'stream closed', undefined, false));
     if (signal.aborted) return Promise.reject(signal.reason ?? new Error('aborted'));
     // Asked again while the handshake runs: the same answer, not a second socket.
     if (this.connecting) return this.connecting;
@@ -313,7 +308,7 @@ export class ThreadedDeepgramStt implements SttStream {
   }
 
   write(frame: Buffer, canWait = false): void {
-    if (this.closed) return;
+    if (this.closePromise) return;
     this.thread.audioOp(this.id, frame, canWait);
   }
 
@@ -322,12 +317,11 @@ export class ThreadedDeepgramStt implements SttStream {
   }
 
   finalize(): void {
-    if (!this.closed) this.thread.op(OP.finalize, this.id);
+    if (!this.closePromise) this.thread.op(OP.finalize, this.id);
   }
 
   close(): Promise<void> {
     if (this.closePromise) return this.closePromise;
-    this.closed = true;
     if (!this.opened || this.side.ended) {
       if (!this.side.ended) {
         this.side.ended = true;

@@ -30,12 +30,15 @@ function sendReplies(): void {
 }
 
 function open(id: number, opts: SttBatch['opens'][number]['opts']): void {
-  // A retried connect gets a fresh client: a failed one is finished.
-  streams.get(id)?.stt.close().catch(() => {});
+  // A retried connect gets a fresh client; the failed one is closed once it is replaced, so
+  // nothing it says is taken for the new one's.
+  const replaced = streams.get(id)?.stt;
   const stt = new DeepgramStt(opts);
   const abort = new AbortController();
   streams.set(id, { stt, abort });
+  replaced?.close().catch(() => {});
   stt.onEvent((event) => {
+    if (streams.get(id)?.stt !== stt) return; // a replaced client: its id belongs to the new one
     const wire: WireSttEvent = event.type === 'error' ? { type: 'error', error: toWireError(event.error) } : event;
     reply({ id, kind: 'event', event: wire });
   });
@@ -52,22 +55,11 @@ function open(id: number, opts: SttBatch['opens'][number]['opts']): void {
 }
 
 function close(id: number): void {
-  const s = streams.get(id);
-  if (!s) {
-    reply({ id, kind: 'event', event: { type: 'closed', reason: 'never opened' } });
+  const closing = streams.get(id)?.stt.close().catch(() => {}) ?? Promise.resolve();
+  void closing.then(() => {
+    streams.delete(id);
     reply({ id, kind: 'close_done' });
-    return;
-  }
-  s.stt.close().then(
-    () => {
-      streams.delete(id);
-      reply({ id, kind: 'close_done' });
-    },
-    () => {
-      streams.delete(id);
-      reply({ id, kind: 'close_done' });
-    },
-  );
+  });
 }
 
 port.on('message', (b: SttBatch) => {
