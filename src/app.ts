@@ -15,27 +15,12 @@ import { CallRegistry } from './session/index.js';
 import { createTwilioRest, type TwilioRest } from './transport/twilio/rest-client.js';
 import { webPlugin } from './transport/web/index.js';
 import { approvalsPagePlugin } from './campaigns/index.js';
-import { createKnowledgeSearch, type KnowledgeSearch } from './knowledge/index.js';
+import { createKnowledgeSearch } from './knowledge/index.js';
 import { deriveSecrets, type Secrets } from './secrets.js';
 import { randomBytes } from 'node:crypto';
+import type { AppContext } from './context.js';
 
-/** Everything a route or a session needs from the process, handed down explicitly. */
-export interface AppContext {
-  config: Config;
-  store: Store;
-  bus: EventBus;
-  metrics: Metrics;
-  log: Logger;
-  secrets: Secrets;
-  /** Twilio REST (place, end, redirect calls); null without credentials. */
-  twilio: TwilioRest | null;
-  knowledge: KnowledgeSearch;
-  /** The calls whose media socket lives on this node. */
-  calls: CallRegistry;
-  now: () => Date;
-  /** True once SIGTERM arrived: new calls are refused, live ones run on. */
-  draining: boolean;
-}
+export type { AppContext } from './context.js';
 
 export interface AppDeps {
   config: Config;

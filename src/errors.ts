@@ -1,7 +1,7 @@
 /**
  * One catalogue of coded errors. Every error the control API renders comes from here, so the
  * codes stay snake_case, stable and documented (`docs/errors.md`; a test checks the two agree
- * with each other and with `../shared/API.md`).
+ * with each other and with `docs/API.md`).
  */
 
 export const ERROR_CODES = {
@@ -15,6 +15,7 @@ export const ERROR_CODES = {
   recording_not_found: 404,
   method_not_allowed: 405,
   conflict: 409,
+  last_admin_key: 409,
   payload_too_large: 413,
   too_many_contacts: 413,
   unsupported_media_type: 415,
@@ -26,6 +27,7 @@ export const ERROR_CODES = {
   provider_error: 502,
   provider_not_configured: 503,
   unavailable: 503,
+  service_unavailable: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

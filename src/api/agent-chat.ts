@@ -10,7 +10,7 @@
 import { PassThrough } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import type { AppContext } from '../app.js';
+import type { AppContext } from '../context.js';
 import { VoxgateError, validationFailed } from '../errors.js';
 import { createLlmClient, type ChatMessage, type LlmEvent } from '../providers/llm/index.js';
 import { fillTemplate } from '../engine/template.js';

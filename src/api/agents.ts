@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Static } from '@sinclair/typebox';
-import type { AppContext } from '../app.js';
+import type { AppContext } from '../context.js';
 import type { Agent, NewAgent } from '../store/types.js';
 import { validationFailed } from '../errors.js';
 import { newId } from '../ids.js';

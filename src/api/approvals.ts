@@ -11,7 +11,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import type { AppContext } from '../app.js';
+import type { AppContext } from '../context.js';
 import type { CampaignAction } from '../store/types.js';
 import { VoxgateError, notFound } from '../errors.js';
 import { decide } from '../campaigns/index.js';

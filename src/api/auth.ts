@@ -6,7 +6,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyRequest, onRequestAsyncHookHandler, preParsingAsyncHookHandler } from 'fastify';
-import type { AppContext } from '../app.js';
+import type { AppContext } from '../context.js';
 import type { ApiKeyRecord } from '../store/types.js';
 import { VoxgateError } from '../errors.js';
 import { routeAllows, type AuthContext } from './auth-context.js';

@@ -6,7 +6,7 @@
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { AppContext } from '../app.js';
+import type { AppContext } from '../context.js';
 import { newId } from '../ids.js';
 import { ALL_SCOPES } from '../store/types.js';
 import { generateKeySecret, hashKey } from './auth.js';

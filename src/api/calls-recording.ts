@@ -6,7 +6,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import type { AppContext } from '../app.js';
+import type { AppContext } from '../context.js';
 import { VoxgateError } from '../errors.js';
 import { recordingPath } from '../session/index.js';
 import { assertReadable } from './auth-context.js';

@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import type { AppContext } from '../app.js';
+import type { AppContext } from '../context.js';
 import { isTerminal } from '../calls/lifecycle.js';
 import { assertReadable } from './auth-context.js';
 import { ErrorBody, IdParams, errorResponses } from './schemas.js';

@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import type { AppContext } from '../app.js';
+import type { AppContext } from '../context.js';
 import type { Call, CallStatus } from '../store/types.js';
 import { placeOutboundCall } from '../calls/index.js';
 import { finishCall, isTerminal, secondsBetween } from '../calls/lifecycle.js';

@@ -9,7 +9,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Static } from '@sinclair/typebox';
-import type { AppContext } from '../app.js';
+import type { AppContext } from '../context.js';
 import type { ContactInput } from '../store/types.js';
 import { VoxgateError, validationFailed } from '../errors.js';
 import { assertReadable, assertWritable } from './auth-context.js';

@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Static } from '@sinclair/typebox';
-import type { AppContext } from '../app.js';
+import type { AppContext } from '../context.js';
 import type { ActionKind, Campaign, CampaignSchedule, Contact } from '../store/types.js';
 import { validationFailed, type ErrorDetail } from '../errors.js';
 import { newId } from '../ids.js';

@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import type { AppContext } from '../app.js';
+import type { AppContext } from '../context.js';
 import { encryptSecret } from '../crypto/secret-box.js';
 import { notFound } from '../errors.js';
 import { assertReadable, assertWritable } from './auth-context.js';

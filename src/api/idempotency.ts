@@ -12,7 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { AppContext } from '../app.js';
+import type { AppContext } from '../context.js';
 import { IDEMPOTENCY_PENDING, type IdempotencyRecord } from '../store/types.js';
 import { VoxgateError } from '../errors.js';
 import { isV1 } from './auth.js';

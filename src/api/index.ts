@@ -8,7 +8,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import rateLimit from '@fastify/rate-limit';
 import { Redis } from 'ioredis';
-import type { AppContext } from '../app.js';
+import type { AppContext } from '../context.js';
 import { VoxgateError } from '../errors.js';
 import { callRoutes } from './calls.js';
 import { webCallRoutes } from './web-calls.js';

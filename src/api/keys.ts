@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import type { AppContext } from '../app.js';
+import type { AppContext } from '../context.js';
 import { ALL_SCOPES, type ApiKeyRecord, type Scope } from '../store/types.js';
 import { VoxgateError, notFound } from '../errors.js';
 import { newId } from '../ids.js';

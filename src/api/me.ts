@@ -1,7 +1,7 @@
 /** `GET /v1/me`: who the presented key is. Any valid key may ask (scope `public` + auth). */
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import type { AppContext } from '../app.js';
+import type { AppContext } from '../context.js';
 import { errorResponses } from './schemas.js';
 
 const Me = Type.Object({

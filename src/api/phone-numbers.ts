@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import type { AppContext } from '../app.js';
+import type { AppContext } from '../context.js';
 import type { Agent, PhoneNumber } from '../store/types.js';
 import { notFound, validationFailed, VoxgateError } from '../errors.js';
 import { newId } from '../ids.js';

@@ -9,7 +9,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { Ajv } from 'ajv';
-import type { AppContext } from '../app.js';
+import type { AppContext } from '../context.js';
 import type { AgentTool } from '../store/types.js';
 import { notFound, validationFailed, VoxgateError } from '../errors.js';
 import { checkUrlAllowed } from '../net/index.js';

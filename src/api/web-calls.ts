@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import type { AppContext } from '../app.js';
+import type { AppContext } from '../context.js';
 import type { Agent, Call } from '../store/types.js';
 import { newId } from '../ids.js';
 import { VoxgateError, validationFailed } from '../errors.js';

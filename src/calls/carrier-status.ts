@@ -3,7 +3,7 @@
  * order and more than once (PROTOCOLS.md §2.4: `SequenceNumber`, "HTTP requests may arrive out
  * of order"), so this only ever moves a call forward (lifecycle.ts).
  */
-import type { AppContext } from '../app.js';
+import type { AppContext } from '../context.js';
 import type { Call, CallStatus } from '../store/types.js';
 import { advanceCall, finishCall, isTerminal, type CallPatch } from './lifecycle.js';
 

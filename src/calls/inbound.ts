@@ -6,7 +6,7 @@
  * Twilio retries a webhook it got no answer to, so the same CallSid may arrive twice (even on
  * two nodes): the record is unique by SID in the store, and a repeat reuses it.
  */
-import type { AppContext } from '../app.js';
+import type { AppContext } from '../context.js';
 import type { Agent, Call, PhoneNumber } from '../store/types.js';
 import { newId } from '../ids.js';
 import { VoxgateError } from '../errors.js';

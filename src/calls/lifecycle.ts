@@ -12,7 +12,7 @@
  *   session's own `end()` follows the same rule).
  * - Store first, bus second (bus/types.ts): an SSE reader that misses the publish replays it.
  */
-import type { AppContext } from '../app.js';
+import type { AppContext } from '../context.js';
 import type { Call, CallEvent, CallEventType, CallStatus } from '../store/types.js';
 import { TERMINAL_CALL_STATUSES } from '../store/types.js';
 

@@ -3,7 +3,7 @@
  * the call (`queued`), announce the session (provider sockets warm while the phone rings), ask
  * Twilio to place it with `<Connect><Stream>` TwiML, store Twilio's SID.
  */
-import type { AppContext } from '../app.js';
+import type { AppContext } from '../context.js';
 import type { Agent, Call, PhoneNumber } from '../store/types.js';
 import { newId } from '../ids.js';
 import { ProviderError, VoxgateError, notFound, validationFailed } from '../errors.js';

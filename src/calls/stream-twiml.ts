@@ -3,7 +3,7 @@
  * stream token minted for that call (PROTOCOLS.md §1.6: `<Stream url>` takes no query string,
  * so the token travels as a `<Parameter>` and is checked on the `start` message).
  */
-import type { AppContext } from '../app.js';
+import type { AppContext } from '../context.js';
 import { createStreamToken } from '../transport/twilio/stream-token.js';
 import { connectStreamTwiml } from '../transport/twilio/twiml.js';
 

@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
-import type { AppContext } from '../app.js';
+import type { AppContext } from '../context.js';
 
 const ASSETS = {
   '/approvals': ['index.html', 'text/html; charset=utf-8'],

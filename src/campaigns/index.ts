@@ -2,7 +2,7 @@
  * Outbound campaigns: the human approval queue (actions.ts), the dialer (dialer.ts), post-call
  * extraction (extraction.ts), calling windows (schedule.ts) and the reviewer page.
  */
-import type { AppContext } from '../app.js';
+import type { AppContext } from '../context.js';
 import { placeOutboundCall } from '../calls/outbound.js';
 import { createLlmClient } from '../providers/llm/index.js';
 import { Dialer, type DialerOptions } from './dialer.js';

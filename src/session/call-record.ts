@@ -6,7 +6,7 @@
  * Exactly-once `call.ended`: whoever's `transitionCall` makes the call terminal writes it
  * (calls/lifecycle.ts keeps the same rule for status callbacks and the API).
  */
-import type { AppContext } from '../app.js';
+import type { AppContext } from '../context.js';
 import type { Call, CallEventType, CallLatency, CallStatus } from '../store/types.js';
 import type { Logger } from '../logger.js';
 

@@ -6,7 +6,7 @@
  * lets live calls run on up to a deadline, then ends them with `gateway_shutdown`, which
  * finalises their recordings.
  */
-import type { AppContext } from '../app.js';
+import type { AppContext } from '../context.js';
 import type { Agent, Call } from '../store/types.js';
 import type { CallControlMessage, Unsubscribe } from '../bus/types.js';
 import type { EngineFactory } from '../engine/types.js';

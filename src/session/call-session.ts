@@ -7,7 +7,7 @@
  * transport and the recording, then writes the final call record and events (store first,
  * bus second, so SSE readers that replay from the store never miss `call.ended`).
  */
-import type { AppContext } from '../app.js';
+import type { AppContext } from '../context.js';
 import type { Agent, Call, CallStatus, TurnLatency } from '../store/types.js';
 import type { Engine, EngineFactory, EngineHost, TranscriptInput } from '../engine/types.js';
 import { mergeVariables } from '../engine/template.js';

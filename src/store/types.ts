@@ -1,7 +1,7 @@
 /**
  * The domain records and the `Store` interface. Two implementations (SQLite, PostgreSQL) pass one
  * contract suite (`test/store/store-contract.test.ts`). Records are plain JSON-able objects in
- * the shapes of `../shared/API.md`, plus the internal fields (owner, hashes) the API never shows.
+ * the shapes of `docs/API.md`, plus the internal fields (owner, hashes) the API never shows.
  *
  * Ownership: every owned record carries `owner`. `owner` arguments filter lists; `undefined`
  * means "every owner" (keys with `read:all` or `admin`). Get-by-id returns the record whatever

@@ -1,5 +1,5 @@
 /**
- * Regressions from the black-box contract audit against ../shared/API.md: each block is one
+ * Regressions from the black-box contract audit against docs/API.md: each block is one
  * difference the running gateway had, pinned to the behaviour of the contract.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -9,7 +9,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
-import type { AppContext } from '../../app.js';
+import type { AppContext } from '../../context.js';
 import { TERMINAL_CALL_STATUSES } from '../../store/types.js';
 import { SessionAttachError } from '../../session/index.js';
 import { TwilioMediaSocket, CLOSE_TRY_AGAIN } from './media-socket.js';

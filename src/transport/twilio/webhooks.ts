@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import formbody from '@fastify/formbody';
-import type { AppContext } from '../../app.js';
+import type { AppContext } from '../../context.js';
 import type { CallStatus } from '../../store/types.js';
 import { VoxgateError } from '../../errors.js';
 import { acceptInboundCall } from '../../calls/inbound.js';

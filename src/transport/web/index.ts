@@ -3,7 +3,7 @@
  * (`GET /web/call`), and the token that `POST /v1/web-calls` mints for them (API.md, Web calls).
  */
 import type { FastifyInstance } from 'fastify';
-import type { AppContext } from '../../app.js';
+import type { AppContext } from '../../context.js';
 import { webMediaPlugin } from './media-route.js';
 import { webCallPagePlugin, WEB_CALL_PAGE_PATH } from './page-route.js';
 import { WEB_MEDIA_PATH } from './media-route.js';

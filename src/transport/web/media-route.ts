@@ -10,7 +10,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
-import type { AppContext } from '../../app.js';
+import type { AppContext } from '../../context.js';
 import { TERMINAL_CALL_STATUSES } from '../../store/types.js';
 import { SessionAttachError } from '../../session/index.js';
 import { WebMediaSocket, CLOSE_ERROR, CLOSE_TRY_AGAIN } from './media-socket.js';
