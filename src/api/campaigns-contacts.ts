@@ -25,7 +25,7 @@ import {
 } from './campaigns-schemas.js';
 
 /** E.164: '+', a non-zero country digit, at most 15 digits in all (ITU-T E.164 §6). */
-const E164 = /^\+[1-9]\d{1,14}$/;
+import { E164_RE as E164 } from '../e164.js';
 
 /**
  * 5000 realistic rows (names, a few variables) run past the API-wide 1 MiB body limit, and
