@@ -27,6 +27,7 @@ export function createDialer(ctx: AppContext, overrides: Partial<DialerOptions> 
     now: () => ctx.now(),
     log: ctx.log.child({ component: 'dialer' }),
     mayPlaceCalls: () => !ctx.draining,
+    loopErrors: ctx.metrics.faults.loopErrors,
     ...overrides,
   });
 }
