@@ -65,3 +65,87 @@ export function metricValue(text: string, name: string, labels = ''): number {
 }
 
 export { TcpFaultProxy };
+
+import { createTestApp, type TestApp } from '../helpers/test-app.js';
+import { ScriptedEngine } from '../web/web-fixtures.js';
+
+export interface FaultNode {
+  t: TestApp;
+  engines: Map<string, ScriptedEngine>;
+}
+
+/** A gateway (buildApp, listening) whose calls run a scriptable engine (no providers). */
+export async function startNode(env: Record<string, string>): Promise<FaultNode> {
+  const t = await createTestApp({ env });
+  const engines = new Map<string, ScriptedEngine>();
+  t.ctx.calls.configure({
+    engineFactory: (host) => {
+      const e = new ScriptedEngine(host);
+      engines.set(host.call.id, e);
+      return e;
+    },
+  });
+  return { t, engines };
+}
+
+/** 20 ms of PCM16 16 kHz web-call audio per 640 bytes, filled with `value`. */
+export function pcmFrame(ms: number, value = 1000): Buffer {
+  const b = Buffer.alloc(ms * 32);
+  for (let i = 0; i < b.length; i += 2) b.writeInt16LE(value, i);
+  return b;
+}
+
+/** The largest gap between consecutive arrival times (ms) inside [from, to]. */
+export function maxGapMs(times: number[], from: number, to: number): number {
+  const inside = times.filter((x) => x >= from && x <= to);
+  let gap = 0;
+  for (let i = 1; i < inside.length; i++) gap = Math.max(gap, inside[i]! - inside[i - 1]!);
+  return gap;
+}
+
+/** An SSE reader over fetch: every event it got, and whether the server closed the stream. */
+export class SseReader {
+  readonly events: Array<{ id: string | null; event: string; data: any }> = [];
+  ended = false;
+  private readonly abort = new AbortController();
+
+  static async open(url: string, key: string): Promise<SseReader> {
+    const r = new SseReader();
+    const res = await fetch(url, { headers: { authorization: `Bearer ${key}`, accept: 'text/event-stream' }, signal: r.abort.signal });
+    if (res.status !== 200) throw new Error(`SSE refused: ${res.status} ${await res.text()}`);
+    void r.pump(res.body!);
+    return r;
+  }
+
+  private async pump(body: ReadableStream<Uint8Array>): Promise<void> {
+    const decoder = new TextDecoder();
+    let buf = '';
+    try {
+      for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+        buf += decoder.decode(chunk, { stream: true });
+        let i: number;
+        while ((i = buf.indexOf('\n\n')) >= 0) {
+          const block = buf.slice(0, i);
+          buf = buf.slice(i + 2);
+          const lines = block.split('\n');
+          const event = lines.find((l) => l.startsWith('event: '))?.slice(7);
+          if (!event) continue;
+          const id = lines.find((l) => l.startsWith('id: '))?.slice(4) ?? null;
+          const data = JSON.parse(lines.find((l) => l.startsWith('data: '))!.slice(6));
+          this.events.push({ id, event, data });
+        }
+      }
+    } catch {
+      /* aborted */
+    }
+    this.ended = true;
+  }
+
+  types(): string[] {
+    return this.events.map((e) => e.event);
+  }
+
+  close(): void {
+    this.abort.abort();
+  }
+}
