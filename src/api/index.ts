@@ -8,6 +8,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import rateLimit from '@fastify/rate-limit';
 import { Redis } from 'ioredis';
+import { reconnectDelayMs } from '../bus/index.js';
 import type { AppContext } from '../context.js';
 import { VoxgateError } from '../errors.js';
 import { callRoutes } from './calls.js';
@@ -99,7 +100,7 @@ export async function apiPlugin(app: FastifyInstance, opts: { ctx: AppContext })
  * offline queue a command while reconnecting fails at once rather than waiting for Redis.
  */
 function rateLimitRedis(ctx: AppContext, url: string): Redis {
-  const redis = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 1, commandTimeout: 250, enableOfflineQueue: false });
+  const redis = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 1, commandTimeout: 250, enableOfflineQueue: false, retryStrategy: reconnectDelayMs });
   // ioredis reconnects by itself; without a listener it would print every attempt to stderr.
   redis.on('error', () => undefined);
   redis.on('ready', () => ctx.log.debug('rate limiter: redis connected'));

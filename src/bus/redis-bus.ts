@@ -14,8 +14,8 @@
  */
 import { Redis } from 'ioredis';
 import type { CallControlMessage, CallEventMessage, EventBus, Unsubscribe } from './types.js';
-import { DEFAULT_PREFIX, defaultOnError, deliver, type BusOptions } from './options.js';
-import { asUnavailable, isConnectionError } from '../faults/index.js';
+import { DEFAULT_PREFIX, defaultOnError, deliver, reconnectDelayMs, type BusOptions } from './options.js';
+import { ServiceUnavailableError, asUnavailable, isConnectionError } from '../faults/index.js';
 
 type Handler = (msg: unknown) => void;
 
@@ -85,7 +85,7 @@ export class RedisBus implements EventBus {
   static async connect(url: string, options: BusOptions = {}): Promise<RedisBus> {
     const onError = options.onError ?? defaultOnError;
     const make = (name: string): Redis => {
-      const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: MAX_RETRIES_PER_REQUEST, connectionName: name });
+      const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: MAX_RETRIES_PER_REQUEST, connectionName: name, retryStrategy: reconnectDelayMs });
       // Connection errors are reported here; ioredis reconnects by itself and re-subscribes
       // the subscriber's channels after a reconnect (autoResubscribe). One report per outage:
       // ioredis emits an error for every reconnect attempt (every 50 ms..2 s).
@@ -171,6 +171,10 @@ export class RedisBus implements EventBus {
   }
 
   private async publish(channel: string, payload: string): Promise<void> {
+    // Not connected: fail now rather than wait in ioredis' offline queue for reconnects. A
+    // publish is at-most-once anyway; callers retry what must arrive (control) and readers
+    // re-read the store for the rest.
+    if (this.pub.status !== 'ready') throw new ServiceUnavailableError('bus', new Error(`redis connection is ${this.pub.status}`));
     try {
       await this.pub.publish(channel, payload);
     } catch (err) {
@@ -191,6 +195,7 @@ export class RedisBus implements EventBus {
   }
 
   async ping(): Promise<void> {
+    if (this.pub.status !== 'ready') throw new ServiceUnavailableError('bus', new Error(`redis connection is ${this.pub.status}`));
     try {
       await this.pub.ping();
     } catch (err) {
