@@ -10,7 +10,7 @@ import type { EventBus } from './bus/types.js';
 import { createMetrics, type Metrics } from './metrics/index.js';
 import type { Logger } from './logger.js';
 import { apiPlugin, emptyErrorBody, errorHandler, frameworkErrors, notFoundHandler, textGuard, toVoxgateError } from './api/index.js';
-import { ServiceUnavailableError } from './faults/index.js';
+import { LoadGuard, ServiceUnavailableError } from './faults/index.js';
 import { twilioMediaPlugin, twilioWebhooksPlugin } from './transport/twilio/index.js';
 import { CallRegistry } from './session/index.js';
 import { createTwilioRest, type TwilioRest } from './transport/twilio/rest-client.js';
@@ -58,7 +58,9 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     calls: undefined as unknown as CallRegistry,
     now: deps.now ?? (() => new Date()),
     draining: false,
+    load: new LoadGuard({ maxLagMs: deps.config.overload.maxEventLoopLagMs, gauge: metrics.faults.eventLoopLagMs }),
   };
+  ctx.load.start();
   ctx.calls = new CallRegistry(ctx);
 
   const app: FastifyInstance = Fastify({
@@ -128,6 +130,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     ctx.draining = true;
     await ctx.calls.drain(0);
   });
+  app.addHook('onClose', async () => ctx.load.stop());
 
   return { app, ctx };
 }

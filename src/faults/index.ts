@@ -6,3 +6,4 @@
 export { ServiceUnavailableError, asUnavailable, isConnectionError, serviceOf, type BackingService } from './availability.js';
 export { SupervisedLoop, DEFAULT_MAX_BACKOFF_MS, type SupervisedLoopOptions } from './supervised-loop.js';
 export { installProcessGuard, type ProcessGuardOptions } from './process-guard.js';
+export { LoadGuard, type LoadGuardOptions } from './load-guard.js';
