@@ -11,16 +11,16 @@ import { toVoxgateError } from '../../src/api/index.js';
 import { createMetrics } from '../../src/metrics/index.js';
 
 function manualTimers() {
-  const pending: Array<{ fn: () => void; ms: number }> = [];
+  const pending: Array<{ fn: () => void; ms: number; unref: () => void }> = [];
   return {
     pending,
     setTimer: (fn: () => void, ms: number) => {
-      const t = { fn, ms };
+      const t = { fn, ms, unref: () => undefined };
       pending.push(t);
       return t;
     },
     clearTimer: (t: unknown) => {
-      const i = pending.indexOf(t as { fn: () => void; ms: number });
+      const i = pending.indexOf(t as (typeof pending)[number]);
       if (i >= 0) pending.splice(i, 1);
     },
     async fire() {
