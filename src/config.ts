@@ -24,6 +24,8 @@ export interface Config {
   rateLimitRpm: number;
   /** Allow webhook/knowledge URLs that resolve to private addresses (tests, trusted LANs). */
   allowPrivateUrls: boolean;
+  /** Overload guard (faults/load-guard.ts): new calls are refused above this event-loop lag; 0 = off. */
+  overload: { maxEventLoopLagMs: number };
   media: {
     /** How far ahead of the caller's playback position agent audio is sent. */
     playbackLeadMs: number;
@@ -84,6 +86,12 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownDeadlineMs: r.int('SHUTDOWN_DEADLINE_MS', 30_000, 0, 3_600_000),
     rateLimitRpm: r.int('RATE_LIMIT_RPM', 600, 1, 1_000_000),
     allowPrivateUrls: r.bool('ALLOW_PRIVATE_URLS', false),
+    overload: {
+      // 200 ms: playback is paced 120 ms ahead (PLAYBACK_LEAD_MS), so a loop that runs later
+      // than that starves every call's audio; past 200 ms callers hear gaps. Sustained lag
+      // (two 500 ms windows) refuses new calls; 0 turns the guard off.
+      maxEventLoopLagMs: r.int('OVERLOAD_LAG_MS', 200, 0, 60_000),
+    },
     media: {
       // 120 ms: enough to ride out event-loop hiccups and network jitter without starving
       // playback, small enough that a `clear` throws away little already-synthesised audio.

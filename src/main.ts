@@ -14,6 +14,8 @@ import { loadSecrets } from './secrets.js';
 import { startDialer } from './campaigns/index.js';
 import { startSttThread } from './providers/stt/deepgram-threaded.js';
 import { loadSilero } from './vad/index.js';
+import { createMetrics } from './metrics/index.js';
+import { installProcessGuard } from './faults/index.js';
 
 async function main(): Promise<void> {
   let config: Config;
@@ -27,6 +29,10 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = createLogger(config);
+  const metrics = createMetrics();
+  // Before anything touches the store or the bus: an escaped rejection is logged and counted,
+  // never the end of the node and its live calls (faults/process-guard.ts).
+  installProcessGuard({ log, errors: metrics.faults.processErrors });
   mkdirSync(config.dataDir, { recursive: true });
 
   const store = await createStore(config);
@@ -34,7 +40,7 @@ async function main(): Promise<void> {
   const bus = await createBus(config);
   const repaired = await repairRecordings(config.dataDir, store, log);
   const { secrets, source: secretsSource } = await loadSecrets(config, store, log);
-  const { app, ctx } = await buildApp({ config, store, bus, logger: log, secrets });
+  const { app, ctx } = await buildApp({ config, store, bus, logger: log, secrets, metrics });
   const boot = await bootstrap(ctx);
 
   const stopDialer = startDialer(ctx);

@@ -52,6 +52,10 @@ export async function webCallRoutes(app: FastifyInstance, opts: { ctx: AppContex
       assertWritable(req.auth, agent, 'agent', req.body.agentId);
       checkAgentTakesWebCalls(agent);
       if (ctx.draining) throw new VoxgateError('unavailable', 'this node is shutting down and takes no new calls', [], true);
+      if (ctx.load.overloaded) {
+        ctx.metrics.faults.callsRefused.inc({ channel: 'web', reason: 'overloaded' });
+        throw new VoxgateError('unavailable', 'this node is overloaded and takes no new calls right now; retry shortly', [{ field: 'eventLoopLagMs', message: String(Math.round(ctx.load.lagMs)) }], true);
+      }
 
       const now = ctx.now();
       const call = await ctx.store.createCall({

@@ -200,10 +200,13 @@ export class CallSession implements EngineHost {
     const data: Record<string, unknown> = { role: item.role, text: item.text, startMs: item.startMs, endMs: item.endMs };
     if (item.interrupted) data.interrupted = true;
     try {
-      await this.record.emit('transcript.final', data);
+      // Both queued at once: in order, and together ahead of anything the call writes later
+      // (while the store is away they wait in the call's write lane).
+      const writes = [this.record.emit('transcript.final', data)];
       if (item.interrupted && item.role === 'agent') {
-        await this.record.emit('agent.interrupted', { text: item.text, startMs: item.startMs, endMs: item.endMs });
+        writes.push(this.record.emit('agent.interrupted', { text: item.text, startMs: item.startMs, endMs: item.endMs }));
       }
+      await Promise.all(writes);
     } catch (err) {
       // A store hiccup loses one transcript line, never the call.
       this.log.warn({ err }, 'transcript write failed');
