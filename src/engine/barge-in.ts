@@ -24,6 +24,11 @@
  *      "uh huh" interrupted in 3 of 4 alignments.
  *   3. Only backchannel words ("uh-huh", "yeah", "okay"…) → no interruption until
  *      MAX_BACKCHANNEL_MS (1 s): a run of "yeah yeah okay" that long is a turn.
+ * The clock: `check` runs once per *decided* VAD window (VoiceActivityDetector.onWindow), with
+ * that window's end and probability. It used to run per pushed frame with `vad.nowMs` and the
+ * last decided probability; Silero decides in a worker thread, so the two drifted apart by the
+ * inference lag, pushed silence counted as voiced speech, and "uh huh" interrupted one run in two
+ * (issue 14; test/engine/pipeline-backchannel-repeat.test.ts replays that lag on purpose).
  * A wrong call is repaired afterwards: an interruption whose final text is empty or only a
  * backchannel resumes the agent from where it was cut (false-interruption resume, pipeline.ts).
  *
@@ -96,8 +101,8 @@ export class BargeInDetector {
   }
 
   /**
-   * Per frame: true once when the ongoing speech should interrupt the agent. `vadNowMs` is the
-   * VAD clock after the frame, `probability` the VAD's latest window.
+   * Per decided VAD window, in order: true once when the ongoing speech should interrupt the
+   * agent. `vadNowMs` is the window's end on the VAD clock, `probability` that window's.
    */
   check(vadNowMs: number, probability: number, agentActive: boolean): boolean {
     if (!this.interruptible || this.fired || this.onsetMs < 0 || !agentActive) return false;

@@ -129,6 +129,12 @@ class PipelineEngine implements Engine {
     if (vad.status === 'fulfilled') {
       this.vad = vad.value;
       this.vad.onEvent((e) => (e.type === 'speech_start' ? this.vadStart(e.atMs) : this.vadEnd()));
+      // Per decided window, on the VAD's clock: the barge-in rule must not see pushed-but-undecided
+      // audio as speech (issue 14: a stale probability let an "uh huh" interrupt under load).
+      this.vad.onWindow((p, endMs) => {
+        if (this.closed) return;
+        if (this.bargeIn.check(endMs, p, this.host.playback.active && this.current !== null)) this.interrupt();
+      });
     }
     this.host.loadTools().then(
       (t) => (this.tools = t),
@@ -177,7 +183,6 @@ class PipelineEngine implements Engine {
     const silent = this.silence.pcm(pcm, frame.length / this.inputBytesPerMs);
     if (this.sttReady) this.providers!.stt.write(frame, silent && !this.callerTurnOpen);
     vad.push(pcm);
-    if (this.bargeIn.check(vad.nowMs, vad.probability, this.host.playback.active && this.current !== null)) this.interrupt();
   }
 
   onDtmf(): void {
