@@ -88,8 +88,12 @@ class PipelineEngine implements Engine {
         cancelEarly: () => this.cancelSpeculative(),
         commit: (text) => this.commitTurn(text),
         empty: () => this.emptyTurn(),
+        finalize: () => {
+          if (this.sttReady) this.providers!.stt.finalize();
+        },
       },
       { set: (fn, ms) => this.timer(fn, ms) },
+      { silenceMs: this.silenceMs },
     );
     host.playback.onFirstAudioSent((id, atMs) => this.firstAudioSent(id, atMs));
     host.playback.onUtteranceDone((pos) => this.utteranceDone(pos));
@@ -122,18 +126,20 @@ class PipelineEngine implements Engine {
     const [sttResult, , vad] = await Promise.allSettled([
       stt.connect(this.host.signal),
       tts.prepare(this.host.signal),
-      vadFactory({ sampleRate: this.host.inputFormat.sampleRate as 8000 | 16000, threshold: td.vadThreshold, silenceMs: this.silenceMs }),
+      // The VAD reports pauses; turn-taking decides which of them end the turn.
+      vadFactory({ sampleRate: this.host.inputFormat.sampleRate as 8000 | 16000, threshold: td.vadThreshold, silenceMs: this.turns.shortSilenceMs }),
     ]);
     if (sttResult.status === 'fulfilled') this.sttReady = true;
     else this.host.note(`${made.providers.names.stt}: ${errText(sttResult.reason)}`);
     if (vad.status === 'fulfilled') {
       this.vad = vad.value;
-      this.vad.onEvent((e) => (e.type === 'speech_start' ? this.vadStart(e.atMs) : this.vadEnd()));
+      this.vad.onEvent((e) => (e.type === 'speech_start' ? this.vadStart(e.atMs) : this.vadEnd(e.atMs)));
       // Per decided window, on the VAD's clock: the barge-in rule must not see pushed-but-undecided
       // audio as speech (issue 14: a stale probability let an "uh huh" interrupt under load).
       this.vad.onWindow((p, endMs) => {
         if (this.closed) return;
         if (this.bargeIn.check(endMs, p, this.host.playback.active && this.current !== null)) this.interrupt();
+        this.turns.vadWindow(endMs);
       });
     }
     this.host.loadTools().then(
@@ -216,12 +222,11 @@ class PipelineEngine implements Engine {
     if (!this.current && this.providers) this.providers.tts.prepare(this.host.signal).catch(() => {});
   }
 
-  private vadEnd(): void {
+  private vadEnd(atMs: number): void {
     this.bargeIn.speechEnd();
     this.speechEndAt = this.host.nowMs();
     this.sttFinalAt = -1;
-    if (this.sttReady) this.providers!.stt.finalize();
-    this.turns.vadEnd();
+    this.turns.vadEnd(atMs);
   }
 
   private onStt(e: SttEvent): void {
