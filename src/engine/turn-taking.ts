@@ -38,11 +38,14 @@ export interface TurnTimers {
  */
 export const FINAL_WAIT_MS = 1500;
 /**
- * The pause that ends a complete-sounding turn. 150 ms is three 64 ms Silero windows (192 ms of
- * decided silence): longer than most gaps between words of one phrase (the fixtures' are mostly
- * 20–180 ms), far shorter than the 500 ms default `silenceMs` every turn used to wait.
+ * The pause that ends a complete-sounding turn. 100 ms is two 64 ms Silero windows (128 ms of
+ * decided silence) on top of the model's own tail after the last word (~170 ms on the fixtures):
+ * the pause fires ~300 ms after the last voiced audio, and Silero at 100 splits none of the
+ * fixture sentences (question, hello, long; their gaps between words reach 220 ms). The caller
+ * can still go on without penalty until the STT's final confirms the text (~150 ms more).
+ * The 500 ms default `silenceMs` is what every turn used to wait.
  */
-export const SHORT_SILENCE_MS = 150;
+export const SHORT_SILENCE_MS = 100;
 
 export interface TurnTakingOptions {
   /** The agent's `turnDetection.silenceMs`: the wait after a turn that does not sound finished. */
