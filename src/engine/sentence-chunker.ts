@@ -2,13 +2,14 @@
  * Cuts streamed LLM tokens into chunks for TTS. Speech starts on the reply's first natural
  * break, never on the whole reply (DESIGN.md, latency rules):
  *   - the first chunk ends at a sentence end, at a clause break (`, ; : — –`, a spaced dash) or
- *     before a conjunction once it has FIRST_MIN_WORDS words, or after FIRST_MAX_WORDS words;
+ *     before a conjunction once it has FIRST_MIN_WORDS words, or at the word cap (below);
  *   - later chunks end at a sentence end, or at a clause break once MIN_CLAUSE_CHARS gathered
  *     (the TTS keeps them in one context, so their size only matters to per-request vendors).
  * Cuts happen only after a complete word (the whitespace after it has arrived), so never inside
  * a word or a number ("3.5", "$1,200", "10:30"); a period after an abbreviation ("e.g.",
- * "Dr.", "a.m.") or a list number ("1.") is not a sentence end; the word cap never cuts after
- * a number (its unit follows: "10:30 | am") or a word that cannot end a phrase ("the", "to").
+ * "Dr.") or a list number ("1.") is not a sentence end, nor after dotted letters ("a.m.",
+ * "P.O.") unless a capital follows; the word cap cuts before a word that starts a phrase, and
+ * never after a number (its unit follows: "10:30 | am") or a word that cannot end a phrase.
  * bench/clause-chunks.ts runs this over bench/corpus/agent-replies.txt for a person to read.
  */
 
@@ -20,10 +21,16 @@ export const MIN_CLAUSE_CHARS = 24;
  */
 export const FIRST_MIN_WORDS = 4;
 /**
- * First chunk: with no break, cut after this many words. 10 words are 12–15 LLM tokens,
- * 120–300 ms at 50–100 tokens/s: the wait for a longer first sentence stops here.
+ * First chunk: with no break, cut after this many words, before a word that starts a phrase
+ * ("in", "for", "with"...). 10 words are 12–15 LLM tokens, 120–300 ms at 50–100 tokens/s: the
+ * wait for a longer first sentence stops here.
  */
 export const FIRST_MAX_WORDS = 10;
+/**
+ * ...and after this many, at any word a phrase can end on. On the 200-reply corpus
+ * (bench/clause-chunks.ts) a cut before a phrase start comes by word 16 in almost every reply.
+ */
+export const FIRST_HARD_MAX_WORDS = 16;
 
 export type CutReason = 'sentence' | 'clause' | 'conjunction' | 'cap' | 'end';
 
@@ -31,6 +38,7 @@ export interface ChunkerOptions {
   minClauseChars?: number;
   firstMinWords?: number;
   firstMaxWords?: number;
+  firstHardMaxWords?: number;
 }
 
 /** A complete word and the whitespace after it. */
@@ -41,15 +49,24 @@ const DASH = /^[-—–]$/;
 /** Words after which a period is no sentence end (lower case, without the final period). */
 const ABBREVIATIONS = new Set([
   'e.g', 'i.e', 'mr', 'mrs', 'ms', 'dr', 'st', 'ave', 'blvd', 'rd', 'no', 'nos', 'vs', 'approx', 'appt', 'dept', 'inc', 'ltd', 'co', 'jr', 'sr',
-  'a.m', 'p.m', 'u.s', 'u.k', 'min', 'max', 'ft', 'oz', 'lb', 'lbs', 'tel', 'ext', 'est', 'fig', 'mt', 'ste', 'apt',
+  'min', 'max', 'ft', 'oz', 'lb', 'lbs', 'tel', 'ext', 'fig', 'mt', 'ste', 'apt',
 ]);
+/** Dotted letters ("a.m.", "p.m.", "P.O.", "U.S."): they end a sentence only before a capital. */
+const DOTTED = /^(?:\p{L}\.)+\p{L}$/u;
 /** Cutting before these keeps the clause before intact: the boundary a speaker breathes at. */
 // Not "until"/"since"/"before": as prepositions ("from 9 until noon") they bind to what follows.
 const CONJUNCTIONS = new Set(['and', 'but', 'or', 'so', 'because', 'which', 'while', 'although', 'though', 'unless', 'whereas']);
 /** Words a cap cut must not end on: the phrase obviously goes on. */
 const NO_END = new Set([
-  'the', 'a', 'an', 'to', 'of', 'for', 'with', 'at', 'in', 'on', 'from', 'by', 'and', 'or', 'but', 'your', 'my', 'our', 'their', 'this', 'that', 'is',
-  'are', 'be', 'will', 'can', 'per', 'about', 'mr.', 'mrs.', 'ms.', 'dr.', 'st.', 'no.',
+  'the', 'a', 'an', 'to', 'of', 'for', 'with', 'at', 'in', 'on', 'from', 'by', 'and', 'or', 'but', 'your', 'my', 'our', 'their', 'his', 'her', 'its',
+  'this', 'that', 'these', 'those', 'is', 'are', 'was', 'were', 'be', 'been', 'will', 'would', 'can', 'could', 'should', 'may', 'might', 'must',
+  'have', 'has', 'had', 'do', 'does', 'did', 'not', 'per', 'about', 'every', 'each', 'some', 'any', 'all', 'more', 'less', 'than', 'over',
+  'under', 'very', 'too', 'so', 'as', 'if', 'up', 'mr.', 'mrs.', 'ms.', 'dr.', 'st.', 'no.',
+]);
+/** Words that start a phrase: a capped first chunk ends just before one of them. */
+const PHRASE_STARTS = new Set([
+  'in', 'on', 'at', 'for', 'to', 'with', 'from', 'by', 'about', 'after', 'before', 'during', 'until', 'including', 'through', 'between', 'within',
+  'without', 'into', 'near', 'via', 'which', 'that', 'who', 'when', 'where', 'if', 'because', 'so', 'and', 'but', 'or', 'as', 'than', 'unless',
 ]);
 
 export class SentenceChunker {
@@ -58,6 +75,7 @@ export class SentenceChunker {
   private readonly minClauseChars: number;
   private readonly firstMinWords: number;
   private readonly firstMaxWords: number;
+  private readonly firstHardMaxWords: number;
   /** Why each chunk returned so far was cut (benchmarks, tests). */
   readonly reasons: CutReason[] = [];
 
@@ -65,6 +83,7 @@ export class SentenceChunker {
     this.minClauseChars = opts.minClauseChars ?? MIN_CLAUSE_CHARS;
     this.firstMinWords = opts.firstMinWords ?? FIRST_MIN_WORDS;
     this.firstMaxWords = opts.firstMaxWords ?? FIRST_MAX_WORDS;
+    this.firstHardMaxWords = opts.firstHardMaxWords ?? FIRST_HARD_MAX_WORDS;
   }
 
   /** Adds a token; returns the chunks it completed (possibly none). */
@@ -109,14 +128,21 @@ export class SentenceChunker {
       prevSpace = m[0].slice(word.length);
       prevWord = word;
       if (!DASH.test(word)) words++;
-      if (SENTENCE_END.test(word) && !this.notSentenceEnd(word, lineStart)) return { at: end, reason: 'sentence' };
+      if (SENTENCE_END.test(word)) {
+        const verdict = this.sentenceEnd(word, lineStart, end);
+        if (verdict === 'wait') return null; // decided by the next word's first letter
+        if (verdict) return { at: end, reason: 'sentence' };
+      }
       const clause = CLAUSE_END.test(word) || (DASH.test(word) && m.index > 0);
       if (this.first) {
         if (words < this.firstMinWords) continue;
         if (clause) return { at: end, reason: 'clause' };
         const next = this.peekWord(end);
         if (next !== null && CONJUNCTIONS.has(next.toLowerCase()) && !/\d/.test(word)) return { at: end, reason: 'conjunction' };
-        if (words >= this.firstMaxWords && next !== null && cappable(word)) return { at: end, reason: 'cap' };
+        if (next !== null && cappable(word)) {
+          if (words >= this.firstHardMaxWords) return { at: end, reason: 'cap' };
+          if (words >= this.firstMaxWords && PHRASE_STARTS.has(next.toLowerCase())) return { at: end, reason: 'cap' };
+        }
       } else if (clause && end >= this.minClauseChars) {
         return { at: end, reason: 'clause' };
       }
@@ -130,13 +156,20 @@ export class SentenceChunker {
     return m ? m[1]! : null;
   }
 
-  private notSentenceEnd(word: string, atLineStart: boolean): boolean {
+  /** Is `word` (ending in . ! ? …) the end of a sentence? 'wait' until the next word shows. */
+  private sentenceEnd(word: string, atLineStart: boolean, end: number): boolean | 'wait' {
     const w = word.replace(/["'”’)\]]+$/, '');
-    if (!w.endsWith('.') || w.endsWith('..')) return false;
+    if (!w.endsWith('.') || w.endsWith('..')) return true;
     const base = w.slice(0, -1);
-    if (ABBREVIATIONS.has(base.toLowerCase())) return true;
-    if (/^[A-Z]$/.test(base)) return true; // an initial: "J. Smith"
-    return atLineStart && /^\d{1,2}$/.test(base); // a list number: "1. Open the app"
+    if (ABBREVIATIONS.has(base.toLowerCase())) return false;
+    if (/^[A-Z]$/.test(base)) return false; // an initial: "J. Smith"
+    if (atLineStart && /^\d{1,2}$/.test(base)) return false; // a list number: "1. Open the app"
+    if (DOTTED.test(base)) {
+      const next = /^\s*(\S)/.exec(this.buffer.slice(end));
+      if (!next) return 'wait';
+      return /\p{Lu}/u.test(next[1]!);
+    }
+    return true;
   }
 }
 

@@ -38,11 +38,14 @@ describe('sentence chunker', () => {
     expect(stream(new SentenceChunker(), 'Salt and pepper are on the table.')).toEqual(['Salt and pepper are on the table.']);
   });
 
-  it('caps a long first sentence at ten words, never after a number or an article', () => {
+  it('caps a long first sentence after ten words before a phrase start, never after a number or an article', () => {
     const c = new SentenceChunker();
-    const out = stream(c, 'Your total for the two large pizzas with extra cheese comes to $24.50 today.');
-    expect(out[0]).toBe('Your total for the two large pizzas with extra cheese');
-    expect(c.reasons[0]).toBe('cap');
+    const out = stream(c, 'Your internet speed should be up to 500 megabits per second on the Fiber 500 plan.');
+    expect(out).toEqual(['Your internet speed should be up to 500 megabits per second', 'on the Fiber 500 plan.']);
+    expect(c.reasons).toEqual(['cap', 'end']);
+    // No phrase start by word 16: the hard cap.
+    const h = stream(new SentenceChunker(), 'Please bring your blue passport photo driving licence birth certificate utility bill bank statement council tax letter tomorrow.');
+    expect(h[0]!.split(' ')).toHaveLength(16);
     const d = new SentenceChunker();
     const o2 = stream(d, 'The next available appointment we have for you is at 10:30 am on Monday.');
     // Word 10 is "at" (cannot end a phrase), then "10:30" (a number): the cut waits for "am".
@@ -55,6 +58,8 @@ describe('sentence chunker', () => {
       'It is 3.5 miles from the station, e.g. about ten minutes by car.',
       'Dr. Patel sees patients from 9 a.m. until noon, Monday to Friday.',
       'Here is how: 1. Open the app. 2. Tap settings.',
+      'We open at 9 a.m. Parking is free after 6 p.m. on weekdays.',
+      "We can't ship to P.O. boxes, sorry.",
     ];
     const got = cases.map((t) => stream(new SentenceChunker(), t));
     expect(got).toEqual([
@@ -62,6 +67,8 @@ describe('sentence chunker', () => {
       ['It is 3.5 miles from the station,', 'e.g. about ten minutes by car.'],
       ['Dr. Patel sees patients from 9 a.m. until noon,', 'Monday to Friday.'],
       ['Here is how: 1. Open the app.', '2. Tap settings.'],
+      ['We open at 9 a.m.', 'Parking is free after 6 p.m. on weekdays.'],
+      ["We can't ship to P.O. boxes,", 'sorry.'],
     ]);
   });
 });
