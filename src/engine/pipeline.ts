@@ -119,6 +119,7 @@ class PipelineEngine implements Engine {
     this.providers = made.providers;
     const { stt, tts } = made.providers;
     stt.onEvent((e) => this.onStt(e));
+    this.turns.providerTurns = stt.capabilities.turns === true;
     // A per-utterance transcription request takes longer than a streaming Finalize.
     if (!stt.capabilities.streaming) this.turns.finalWaitMs = NON_STREAMING_FINAL_WAIT_MS;
     const vadFactory = this.deps.createVad ?? ((o: VadOptions) => createSileroVad({ ...o, log: this.host.log }));
@@ -244,6 +245,10 @@ class PipelineEngine implements Engine {
         break;
       case 'utterance_end':
         this.turns.utteranceEnd();
+        break;
+      case 'turn':
+        if (e.event === 'end') this.bargeIn.segmentFinal();
+        this.turns.sttTurn(e.event, e.text);
         break;
       case 'speech_started':
         break; // the local VAD decides barge-in; Deepgram's event is only a hint

@@ -72,6 +72,11 @@ export class TurnTaking {
   readonly shortSilenceMs: number;
   /** Settable: the engine lengthens it for a per-utterance STT once it knows the provider. */
   finalWaitMs: number;
+  /**
+   * The STT decides turns itself (Deepgram Flux, `turn` events): the VAD's pauses are then for
+   * barge-in only, and `sttTurn` drives speculation and commits.
+   */
+  providerTurns = false;
 
   constructor(
     private readonly events: TurnTakingEvents,
@@ -93,6 +98,7 @@ export class TurnTaking {
   }
 
   vadStart(): void {
+    if (this.providerTurns) return;
     this.speaking = true;
     this.pauseAtMs = -1;
     this.holdOver = false;
@@ -106,6 +112,7 @@ export class TurnTaking {
 
   /** The VAD's pause (`shortSilenceMs` of silence); `atMs` is where speech ended, on its clock. */
   vadEnd(atMs: number): void {
+    if (this.providerTurns) return;
     this.speaking = false;
     this.pauseAtMs = atMs;
     this.holdOver = false;
@@ -118,7 +125,7 @@ export class TurnTaking {
 
   /** Every decided VAD window (its end on the VAD clock): the long wait is measured here. */
   vadWindow(endMs: number): void {
-    if (this.speaking || this.pauseAtMs < 0 || this.holdOver) return;
+    if (this.providerTurns || this.speaking || this.pauseAtMs < 0 || this.holdOver) return;
     if (endMs - this.pauseAtMs < this.silenceMs) return;
     this.holdOver = true;
     if (this.awaitingFinal) return; // the final (or its timeout) decides
@@ -145,6 +152,35 @@ export class TurnTaking {
     if (this.holdOver) return this.commitOrEmpty();
     if (this.segments.length > 0 && isCompleteTurn(this.text)) return this.commit();
     if (stable && this.segments.length > 0) this.maybeEarly(this.text);
+  }
+
+  /**
+   * The STT's own turn events: a speculative reply on `eager_end`, dropped on `resumed`,
+   * committed on `end` (Flux: its text equals the last eager one unless `resumed` came between).
+   */
+  sttTurn(event: 'start' | 'eager_end' | 'resumed' | 'end', text: string): void {
+    switch (event) {
+      case 'start':
+        break;
+      case 'eager_end':
+        if (text) this.maybeEarly(text);
+        break;
+      case 'resumed':
+        if (this.earlyText !== null) {
+          this.earlyText = null;
+          this.events.cancelEarly();
+        }
+        break;
+      case 'end':
+        this.segments = text ? [text] : [];
+        this.partial = '';
+        this.commitOrEmpty();
+        break;
+      default: {
+        const never: never = event;
+        void never;
+      }
+    }
   }
 
   utteranceEnd(): void {
