@@ -64,6 +64,8 @@ export function isBackchannel(text: string): boolean {
 export class BargeInDetector {
   private onsetMs = -1;
   private lastVoicedMs = -1;
+  /** The VAD reported a pause at this time (VAD clock); -1 while speech goes on. */
+  private pausedAtMs = -1;
   private fired = false;
   /** Interim transcript of the STT's current segment ('' until one arrives). */
   private words = '';
@@ -73,6 +75,12 @@ export class BargeInDetector {
     private readonly interruptible: boolean,
     /** Probability at or above which a VAD window counts as voiced (the VAD's threshold). */
     private readonly voicedThreshold = 0.5,
+    /**
+     * Pauses shorter than this keep one speech going (the agent's `silenceMs`). The VAD reports
+     * pauses of only 100 ms (turn-taking.ts) so that finished turns end early; the barge-in
+     * rule still sees "wait… [150 ms] stop" as one speech, as it did when the VAD waited silenceMs.
+     */
+    private readonly mergeGapMs = 0,
   ) {}
 
   get enabled(): boolean {
@@ -81,13 +89,18 @@ export class BargeInDetector {
 
   /** VAD speech_start (onset time on the VAD clock). */
   speechStart(atMs: number): void {
+    const resumed = this.onsetMs >= 0 && this.pausedAtMs >= 0 && atMs - this.pausedAtMs < this.mergeGapMs;
+    this.pausedAtMs = -1;
+    if (resumed) return; // the same speech goes on: keep its onset (and whether it fired)
     this.onsetMs = atMs;
     this.lastVoicedMs = atMs;
     this.fired = false;
   }
 
-  speechEnd(): void {
-    this.onsetMs = -1;
+  /** VAD speech_end (a pause); `atMs` is where the speech ended, on the VAD clock. */
+  speechEnd(atMs: number): void {
+    if (this.mergeGapMs > 0) this.pausedAtMs = atMs;
+    else this.onsetMs = -1;
   }
 
   /** The STT's interim text for the segment being spoken (Deepgram interims are cumulative). */
@@ -105,7 +118,7 @@ export class BargeInDetector {
    * agent. `vadNowMs` is the window's end on the VAD clock, `probability` that window's.
    */
   check(vadNowMs: number, probability: number, agentActive: boolean): boolean {
-    if (!this.interruptible || this.fired || this.onsetMs < 0 || !agentActive) return false;
+    if (!this.interruptible || this.fired || this.onsetMs < 0 || this.pausedAtMs >= 0 || !agentActive) return false;
     // Only while the caller is still voiced: speech_end comes silenceMs late.
     if (probability < this.voicedThreshold) return false;
     this.lastVoicedMs = vadNowMs;

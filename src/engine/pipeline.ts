@@ -76,7 +76,7 @@ class PipelineEngine implements Engine {
   ) {
     const td = host.agent.turnDetection ?? {};
     this.silenceMs = td.silenceMs ?? DEFAULT_TURN_SILENCE_MS;
-    this.bargeIn = new BargeInDetector(td.minInterruptionMs ?? DEFAULT_MIN_INTERRUPTION_MS, td.interruptible ?? true, td.vadThreshold ?? DEFAULT_THRESHOLD);
+    this.bargeIn = new BargeInDetector(td.minInterruptionMs ?? DEFAULT_MIN_INTERRUPTION_MS, td.interruptible ?? true, td.vadThreshold ?? DEFAULT_THRESHOLD, this.silenceMs);
     this.bytesPerMs = bytesPerMs(host.outputFormat);
     // Preallocated: the largest frame we expect is 20 ms at 16 kHz; bigger frames get a fresh array.
     this.pcm = new Int16Array(host.inputFormat.sampleRate / 50);
@@ -224,7 +224,7 @@ class PipelineEngine implements Engine {
   }
 
   private vadEnd(atMs: number): void {
-    this.bargeIn.speechEnd();
+    this.bargeIn.speechEnd(atMs);
     this.speechEndAt = this.host.nowMs();
     this.sttFinalAt = -1;
     this.turns.vadEnd(atMs);
