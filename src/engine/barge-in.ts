@@ -7,9 +7,10 @@
  *     220–323, long 403–437, uh-huh 203–297); its `atMs` (the VAD's onset estimate) lags the
  *     true onset by 84–276 ms, and the event comes ~130 ms after `atMs` (two windows).
  *   - "uh huh" (329 ms clip) is confirmed as 256–384 ms of speech; the 150 ms noise burst as none.
- *   - `speech_end` fires `silenceMs` (500) after the last voiced window: speech time must be
- *     measured while windows are still voiced, or the trailing silence of an "uh-huh" counts
- *     as 500 ms more speech and interrupts (the bug the first version had).
+ *   - `speech_end` fires after the VAD's silence (then `silenceMs`, 500; now a 100 ms pause,
+ *     turn-taking.ts): speech time must be measured while windows are still voiced, or the
+ *     trailing silence of an "uh-huh" counts as more speech and interrupts (the bug the first
+ *     version had). Pauses shorter than `silenceMs` keep one speech going (`mergeGapMs`).
  *
  * So time alone cannot separate a 300 ms "uh-huh" from a 300 ms "wait—": words can.
  * The rule (all durations are VAD-confirmed speech from its onset estimate, on the VAD clock,
