@@ -27,6 +27,10 @@ import { round, writeResults } from './lib/results.js';
 import { startGateway, type GatewayMetrics, type GatewayProcess } from './lib/gateway-process.js';
 import { summarize } from './lib/stats.js';
 import { EXPECTED_V2V_MS, LATENCY, TURN, type CallerResults, type EngineKind, type RunRequest } from './media-load/script.js';
+import { pipelineExpectedMs } from './media-load/turn-expectation.js';
+
+/** The pipeline's by-construction voice-to-voice per caller clip (Silero's pause on it + providers). */
+const pipelineExpected = await pipelineExpectedMs();
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
@@ -217,7 +221,7 @@ async function runLevel(engine: EngineKind, calls: number): Promise<Row> {
     const framesCounted = final.framesIn - idle.framesIn;
     const agentFramesSent = final.framesOut - idle.framesOut;
     const cpuS = after.cpuSeconds - before.cpuSeconds;
-    const overhead = r.v2vMs.map((x) => x - EXPECTED_V2V_MS[engine]);
+    const overhead = r.v2vMs.map((x, i) => x - (engine === 'pipeline' ? pipelineExpected[r.v2vClips[i] ?? 'question'] : EXPECTED_V2V_MS[engine]));
     const row: Row = {
       engine,
       calls,
@@ -300,6 +304,6 @@ const table = rows.map((r) => ({
   saturated: r.saturated ?? '',
 }));
 const profiles = values['cpu-prof'] ? readdirSync(values['cpu-prof'], { recursive: true }).map(String).filter((f) => f.endsWith('.cpuprofile')) : [];
-const file = writeResults(values.name, { seconds, priority, latency: LATENCY, turn: TURN, expectedV2vMs: EXPECTED_V2V_MS, loadAvg: os.loadavg(), rows, profiles }, table);
+const file = writeResults(values.name, { seconds, priority, latency: LATENCY, turn: TURN, expectedV2vMs: { ...EXPECTED_V2V_MS, pipeline: pipelineExpected }, loadAvg: os.loadavg(), rows, profiles }, table);
 console.log(`wrote ${file}`);
 process.exit(0);

@@ -27,7 +27,9 @@ export const TURN = { silenceMs: 300, minInterruptionMs: 150 } as const;
 /**
  * The latency the providers and the turn rules add by construction, which the
  * voice-to-voice overhead subtracts:
- *   pipeline: endpointing (300) + STT final (150) + LLM first token (300) + TTS first byte (150) = 900 ms
+ *   pipeline, before issue 20: endpointing (300) + STT final (150) + LLM first token (300) + TTS first byte (150) = 900 ms;
+ *     since: Silero's pause on the clip + LLM first token + first clause + TTS first byte, per clip
+ *     (turn-expectation.ts; the STT final overlaps the speculative reply), ~708 ms for `question`
  *   realtime: server VAD silence (300) + first delta (300) = 600 ms
  */
 export const EXPECTED_V2V_MS = {
@@ -73,6 +75,8 @@ export interface CallerResults {
   framesSent: number;
   framesReceived: number;
   v2vMs: number[];
+  /** Which caller clip each v2vMs sample ended (the turn rule's cost depends on the audio). */
+  v2vClips: Array<'question' | 'hello'>;
   noAnswer: number;
   bargeInMs: number[];
   bargeInMissed: number;

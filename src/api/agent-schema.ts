@@ -11,7 +11,7 @@ const lit = <T extends string>(...values: T[]) => Type.Union(values.map((v) => T
 
 export const ArchitectureSchema = lit('pipeline', 'realtime', 'text');
 export const VoiceModeSchema = lit('off', 'web', 'phone', 'web_and_phone');
-const SttSchema = lit('deepgram', 'openai-compatible');
+const SttSchema = lit('deepgram', 'deepgram-flux', 'openai-compatible');
 const TtsSchema = lit('elevenlabs', 'openai-compatible');
 const BuiltinToolSchema = lit('end_call', 'transfer_call');
 

@@ -8,6 +8,7 @@ import { lacksRequiredKey } from '../providers/openai-key.js';
 import { createLlmClient } from '../providers/llm/index.js';
 import type { LlmClient } from '../providers/llm/types.js';
 import { ThreadedDeepgramStt } from '../providers/stt/deepgram-threaded.js';
+import { DeepgramFluxStt } from '../providers/stt/deepgram-flux.js';
 import type { SttStream } from '../providers/stt/types.js';
 import { ElevenLabsWsTts } from '../providers/tts/elevenlabs-ws.js';
 import { ElevenLabsHttpTts } from '../providers/tts/elevenlabs-http.js';
@@ -45,6 +46,17 @@ export function createPipelineProviders(host: EngineHost, endpointingMs: number)
       language: agent.language,
       model: agent.sttModel ?? undefined,
       endpointingMs,
+    });
+  } else if (sttName === 'deepgram-flux') {
+    if (!p.deepgram.apiKey) return missing('deepgram', 'DEEPGRAM_API_KEY');
+    stt = new DeepgramFluxStt({
+      baseUrl: p.deepgram.url,
+      apiKey: p.deepgram.apiKey,
+      format: host.inputFormat,
+      language: agent.language,
+      model: agent.sttModel ?? undefined,
+      // The agent's wait after an unfinished turn is Flux's forced end of turn.
+      eotTimeoutMs: agent.turnDetection?.silenceMs ?? undefined,
     });
   } else {
     // Utterance by utterance, cut by the engine's VAD (speechStarted/finalize).

@@ -76,7 +76,7 @@ class PipelineEngine implements Engine {
   ) {
     const td = host.agent.turnDetection ?? {};
     this.silenceMs = td.silenceMs ?? DEFAULT_TURN_SILENCE_MS;
-    this.bargeIn = new BargeInDetector(td.minInterruptionMs ?? DEFAULT_MIN_INTERRUPTION_MS, td.interruptible ?? true, td.vadThreshold ?? DEFAULT_THRESHOLD);
+    this.bargeIn = new BargeInDetector(td.minInterruptionMs ?? DEFAULT_MIN_INTERRUPTION_MS, td.interruptible ?? true, td.vadThreshold ?? DEFAULT_THRESHOLD, this.silenceMs);
     this.bytesPerMs = bytesPerMs(host.outputFormat);
     // Preallocated: the largest frame we expect is 20 ms at 16 kHz; bigger frames get a fresh array.
     this.pcm = new Int16Array(host.inputFormat.sampleRate / 50);
@@ -88,8 +88,12 @@ class PipelineEngine implements Engine {
         cancelEarly: () => this.cancelSpeculative(),
         commit: (text) => this.commitTurn(text),
         empty: () => this.emptyTurn(),
+        finalize: () => {
+          if (this.sttReady) this.providers!.stt.finalize();
+        },
       },
       { set: (fn, ms) => this.timer(fn, ms) },
+      { silenceMs: this.silenceMs },
     );
     host.playback.onFirstAudioSent((id, atMs) => this.firstAudioSent(id, atMs));
     host.playback.onUtteranceDone((pos) => this.utteranceDone(pos));
@@ -115,6 +119,7 @@ class PipelineEngine implements Engine {
     this.providers = made.providers;
     const { stt, tts } = made.providers;
     stt.onEvent((e) => this.onStt(e));
+    this.turns.providerTurns = stt.capabilities.turns === true;
     // A per-utterance transcription request takes longer than a streaming Finalize.
     if (!stt.capabilities.streaming) this.turns.finalWaitMs = NON_STREAMING_FINAL_WAIT_MS;
     const vadFactory = this.deps.createVad ?? ((o: VadOptions) => createSileroVad({ ...o, log: this.host.log }));
@@ -122,13 +127,21 @@ class PipelineEngine implements Engine {
     const [sttResult, , vad] = await Promise.allSettled([
       stt.connect(this.host.signal),
       tts.prepare(this.host.signal),
-      vadFactory({ sampleRate: this.host.inputFormat.sampleRate as 8000 | 16000, threshold: td.vadThreshold, silenceMs: this.silenceMs }),
+      // The VAD reports pauses; turn-taking decides which of them end the turn.
+      vadFactory({ sampleRate: this.host.inputFormat.sampleRate as 8000 | 16000, threshold: td.vadThreshold, silenceMs: this.turns.shortSilenceMs }),
     ]);
     if (sttResult.status === 'fulfilled') this.sttReady = true;
     else this.host.note(`${made.providers.names.stt}: ${errText(sttResult.reason)}`);
     if (vad.status === 'fulfilled') {
       this.vad = vad.value;
-      this.vad.onEvent((e) => (e.type === 'speech_start' ? this.vadStart(e.atMs) : this.vadEnd()));
+      this.vad.onEvent((e) => (e.type === 'speech_start' ? this.vadStart(e.atMs) : this.vadEnd(e.atMs)));
+      // Per decided window, on the VAD's clock: the barge-in rule must not see pushed-but-undecided
+      // audio as speech (issue 14: a stale probability let an "uh huh" interrupt under load).
+      this.vad.onWindow((p, endMs) => {
+        if (this.closed) return;
+        if (this.bargeIn.check(endMs, p, this.host.playback.active && this.current !== null)) this.interrupt();
+        this.turns.vadWindow(endMs);
+      });
     }
     this.host.loadTools().then(
       (t) => (this.tools = t),
@@ -177,7 +190,6 @@ class PipelineEngine implements Engine {
     const silent = this.silence.pcm(pcm, frame.length / this.inputBytesPerMs);
     if (this.sttReady) this.providers!.stt.write(frame, silent && !this.callerTurnOpen);
     vad.push(pcm);
-    if (this.bargeIn.check(vad.nowMs, vad.probability, this.host.playback.active && this.current !== null)) this.interrupt();
   }
 
   onDtmf(): void {
@@ -211,12 +223,11 @@ class PipelineEngine implements Engine {
     if (!this.current && this.providers) this.providers.tts.prepare(this.host.signal).catch(() => {});
   }
 
-  private vadEnd(): void {
-    this.bargeIn.speechEnd();
+  private vadEnd(atMs: number): void {
+    this.bargeIn.speechEnd(atMs);
     this.speechEndAt = this.host.nowMs();
     this.sttFinalAt = -1;
-    if (this.sttReady) this.providers!.stt.finalize();
-    this.turns.vadEnd();
+    this.turns.vadEnd(atMs);
   }
 
   private onStt(e: SttEvent): void {
@@ -234,6 +245,10 @@ class PipelineEngine implements Engine {
         break;
       case 'utterance_end':
         this.turns.utteranceEnd();
+        break;
+      case 'turn':
+        if (e.event === 'end') this.bargeIn.segmentFinal();
+        this.turns.sttTurn(e.event, e.text);
         break;
       case 'speech_started':
         break; // the local VAD decides barge-in; Deepgram's event is only a hint

@@ -73,7 +73,7 @@ export interface Agent {
   firstMessage: string | null;
   language: string;
   model: string | null;
-  stt: 'deepgram' | 'openai-compatible' | null;
+  stt: 'deepgram' | 'deepgram-flux' | 'openai-compatible' | null;
   sttModel: string | null;
   tts: 'elevenlabs' | 'openai-compatible' | null;
   voiceId: string | null;

@@ -103,6 +103,16 @@ describe('architecture table on the merged PATCH result', () => {
     expect(ok.body).toMatchObject({ architecture: 'realtime', model: 'gpt-4o-mini', name: 'P' });
   });
 
+  it('accepts stt "deepgram-flux" (Flux turn-taking) on create and patch', async () => {
+    const a = await t.api('POST', '/v1/agents', { ...pipeline, stt: 'deepgram-flux' }, alice);
+    expect(a.status).toBe(201);
+    expect(a.body.stt).toBe('deepgram-flux');
+    const b = (await t.api('POST', '/v1/agents', pipeline, alice)).body;
+    const ok = await t.api('PATCH', `/v1/agents/${b.id}`, { stt: 'deepgram-flux' }, alice);
+    expect(ok.status).toBe(200);
+    expect(ok.body.stt).toBe('deepgram-flux');
+  });
+
   it('clearing a required field with null is 422; an unrelated field patch keeps the rest', async () => {
     const a = (await t.api('POST', '/v1/agents', pipeline, alice)).body;
     const res = await t.api('PATCH', `/v1/agents/${a.id}`, { stt: null, tts: null }, alice);

@@ -11,7 +11,7 @@ import { createMetrics } from '../../src/metrics/index.js';
 import { ulawEncodeSample } from '../../src/media/index.js';
 import { MULAW_8K } from '../../src/transport/types.js';
 import type { Agent, Call, TurnLatency } from '../../src/store/types.js';
-import type { VadListener, VadOptions, VoiceActivityDetector } from '../../src/vad/index.js';
+import type { VadListener, VadOptions, VadWindowListener, VoiceActivityDetector } from '../../src/vad/index.js';
 import type { ToolRunner } from '../../src/tools/types.js';
 import type { KnowledgeSearch } from '../../src/knowledge/types.js';
 
@@ -25,6 +25,7 @@ export class LevelVad implements VoiceActivityDetector {
   private run = 0;
   private quiet = 0;
   private readonly listeners: VadListener[] = [];
+  private readonly windowListeners: VadWindowListener[] = [];
   constructor(private readonly silenceMs: number) {}
   push(frame: Int16Array): void {
     let peak = 0;
@@ -48,9 +49,13 @@ export class LevelVad implements VoiceActivityDetector {
         for (const l of this.listeners) l({ type: 'speech_end', atMs: this.nowMs - this.quiet, durationMs: d });
       }
     }
+    for (const l of this.windowListeners) l(this.probability, this.nowMs);
   }
   onEvent(l: VadListener): void {
     this.listeners.push(l);
+  }
+  onWindow(l: VadWindowListener): void {
+    this.windowListeners.push(l);
   }
   reset(): void {}
   close(): void {}
