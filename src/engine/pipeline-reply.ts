@@ -152,6 +152,10 @@ export class Reply {
               gotText = true;
               said += ev.text;
               for (const clause of chunker.push(ev.text)) this.pushClause(tts, clause);
+            } else if (ev.type === 'pause') {
+              const held = chunker.flush();
+              if (held) this.pushClause(tts, held);
+              tts.flush?.();
             } else if (ev.type === 'tool_calls') {
               this.times.llmFirstTokenAt ??= host.nowMs();
               calls = ev.calls;

@@ -106,6 +106,7 @@ class PipelineEngine implements Engine {
   }
 
   private preparing: Promise<void> | null = null;
+  private toolsLoaded: Promise<void> | null = null;
 
   private async setUp(): Promise<void> {
     const made = this.deps.providers
@@ -134,8 +135,8 @@ class PipelineEngine implements Engine {
       this.vad = vad.value;
       this.vad.onEvent((e) => (e.type === 'speech_start' ? this.vadStart(e.atMs) : this.vadEnd()));
     }
-    this.host.loadTools().then(
-      (t) => (this.tools = t),
+    this.toolsLoaded = this.host.loadTools().then(
+      (t) => void (this.tools = t),
       (err) => this.host.note(`tools: ${errText(err)}`),
     );
   }
@@ -166,6 +167,9 @@ class PipelineEngine implements Engine {
       void reply.say(text).then((o) => this.replyFinished(reply, o));
     } else if (p.llm.capabilities?.greets) {
       // A conversation server writes the greeting: a request with no user message asks for it.
+      // Its end/transfer runs through the tools, which must be there first.
+      await this.toolsLoaded;
+      if (this.closed || this.ending) return;
       const reply = this.newReply(false);
       this.current = reply;
       void reply.respond([...this.history]).then((o) => this.replyFinished(reply, o));

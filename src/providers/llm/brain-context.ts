@@ -19,6 +19,11 @@ export const DEFAULT_BRAIN_TIMEOUT_MS = 8000;
  * streams megabytes is cut off here instead of keeping the caller listening for hours.
  */
 export const MAX_TURN_CHARS = 10_000;
+/**
+ * A server quiet this long mid-answer has paused ("let me check…"): what it said is voiced now.
+ * Token streams from an LLM arrive well under 100 ms apart, so they never trip it.
+ */
+export const PAUSE_FLUSH_MS = 250;
 /** Largest webhook body or WebSocket frame read: a spoken reply is a few kB; 1 MiB is generous. */
 export const MAX_BRAIN_BYTES = 1024 * 1024;
 
@@ -95,6 +100,42 @@ export function actionCalls(a: { endCall?: boolean; transferTo?: string }): Tool
   if (a.transferTo !== undefined) calls.push({ id: `brain_${++actionSeq}`, name: 'transfer_call', arguments: JSON.stringify({ toNumber: a.transferTo }) });
   else if (a.endCall) calls.push({ id: `brain_${++actionSeq}`, name: 'end_call', arguments: '{"reason":"the conversation server ended the call"}' });
   return calls;
+}
+
+/**
+ * `source` with a `pause` whenever it stays quiet for PAUSE_FLUSH_MS (once per quiet spell).
+ * Ending the iteration early releases `source`.
+ */
+export async function* withPauses<T>(source: AsyncIterable<T>): AsyncGenerator<T | { type: 'pause' }> {
+  const it = source[Symbol.asyncIterator]();
+  try {
+    // A read still pending when the consumer stops may reject later (the body is torn down): it
+    // is marked handled here so it cannot become an unhandled rejection.
+    const next = (): Promise<IteratorResult<T>> => {
+      const p = it.next();
+      p.catch(() => {});
+      return p;
+    };
+    let pending = next();
+    let paused = false;
+    for (;;) {
+      let timer: NodeJS.Timeout | undefined;
+      const quiet = paused ? null : new Promise<'pause'>((resolve) => (timer = setTimeout(() => resolve('pause'), PAUSE_FLUSH_MS)));
+      const r = await (quiet ? Promise.race([pending, quiet]) : pending);
+      clearTimeout(timer);
+      if (r === 'pause') {
+        paused = true;
+        yield { type: 'pause' };
+        continue;
+      }
+      if (r.done) return;
+      paused = false;
+      pending = next();
+      yield r.value;
+    }
+  } finally {
+    it.return?.().catch(() => {});
+  }
 }
 
 /** A failed turn: voice calls hear the apology and go on; chat gets the error. */

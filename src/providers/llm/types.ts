@@ -28,6 +28,11 @@ export type LlmEvent =
   | { type: 'delta'; text: string }
   /** Complete tool calls, emitted once the stream has delivered all their argument deltas. */
   | { type: 'tool_calls'; calls: ToolCall[] }
+  /**
+   * The producer went quiet mid-reply (a conversation server between chunks): what it said so
+   * far should be voiced now rather than wait for the rest of a clause or the TTS schedule.
+   */
+  | { type: 'pause' }
   | { type: 'done'; finishReason: string };
 
 export interface LlmStreamRequest {

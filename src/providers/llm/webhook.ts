@@ -18,6 +18,7 @@ import {
   isActionFollowUp,
   messagesToTranscript,
   turnFromMessages,
+  withPauses,
   type BrainContext,
 } from './brain-context.js';
 import { BrainBodyError, bodyKind, parseBody } from './brain-body.js';
@@ -119,7 +120,11 @@ export class WebhookBrain implements LlmClient {
           res.cancel();
           failure = `the webhook answered an unsupported content-type "${res.mediaType || '(none)'}"`;
         } else {
-          for await (const chunk of parseBody(kind, res.body)) {
+          for await (const chunk of withPauses(parseBody(kind, res.body))) {
+            if ('type' in chunk) {
+              yield chunk;
+              continue;
+            }
             if (chunk.text) {
               const text = budget.take(chunk.text);
               if (text) yield { type: 'delta', text };

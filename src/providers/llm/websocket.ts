@@ -19,6 +19,7 @@ import {
   DEFAULT_BRAIN_TIMEOUT_MS,
   MAX_BRAIN_BYTES,
   MAX_TURN_CHARS,
+  PAUSE_FLUSH_MS,
   TurnBudget,
   actionCalls,
   failTurn,
@@ -100,10 +101,19 @@ export class WebSocketBrain implements LlmClient {
 
     const budget = new TurnBudget();
     let action: { endCall?: boolean; transferTo?: string } = {};
+    let paused = false;
     try {
       for (;;) {
-        const item = await turn.next(request.signal, this.timeoutMs);
+        // First a short wait (a pause mid-answer is voiced), then the rest of the turn timeout.
+        const wait = paused ? Math.max(1, this.timeoutMs - PAUSE_FLUSH_MS) : Math.min(PAUSE_FLUSH_MS, this.timeoutMs);
+        const item = await turn.next(request.signal, wait);
         if (item === 'aborted') return;
+        if (item === 'timeout' && !paused) {
+          paused = true;
+          yield { type: 'pause' };
+          continue;
+        }
+        paused = false;
         if (item === 'timeout') {
           turn.done = true;
           yield* failTurn(this.ctx, `no answer to turn ${turn.turnId} within ${this.timeoutMs} ms`);
