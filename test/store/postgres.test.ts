@@ -7,6 +7,7 @@ import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { createStore } from '../../src/store/index.js';
+import { MIGRATIONS } from '../../src/store/migrations/index.js';
 import { PostgresStore } from '../../src/store/postgres-store.js';
 import { pgTarget } from '../../src/store/postgres-connection.js';
 import { storeContract } from './store-contract.js';
@@ -49,7 +50,7 @@ describe('createStore with DATABASE_URL', () => {
       await client.connect();
       try {
         const { rows } = await client.query(`SELECT version, name FROM ${schema}.schema_migrations`);
-        expect(rows).toEqual([{ version: 1, name: 'initial' }]);
+        expect(rows).toEqual(MIGRATIONS.map((m) => ({ version: m.version, name: m.name })));
         const tables = await client.query("SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = $1 AND table_name = 'calls'", [schema]);
         expect(tables.rows[0].n).toBe(1);
       } finally {

@@ -49,6 +49,8 @@ export interface BrainContext {
    * `throw` (chat): the failure is the request's error.
    */
   onFailure: 'apologise' | 'throw';
+  /** Webhook `call.started` / `call.ended` notices (calls only; a chat is one `turn` POST). */
+  notices?: boolean;
 }
 
 export interface TurnPayload {

@@ -52,6 +52,7 @@ export class WebhookBrain implements LlmClient {
 
   open(_events: BrainEvents): void {
     const c = this.ctx;
+    if (c.notices === false) return;
     this.notify({
       type: 'call.started',
       callId: c.callId,
@@ -65,6 +66,7 @@ export class WebhookBrain implements LlmClient {
   }
 
   close(end: BrainCallEnd): void {
+    if (this.ctx.notices === false) return;
     this.notify({
       type: 'call.ended',
       callId: this.ctx.callId,
