@@ -157,6 +157,25 @@ describe('webhook brain on inbound phone calls', () => {
     expect(ended.headers['x-voxgate-signature']).toBe(expectedSignature(SECRET, String(ended.headers['x-voxgate-timestamp']), ended.body));
   });
 
+  it('outbound call placed over the API: the brain greets, the turn says direction outbound', { timeout: CALL_TIMEOUT }, async () => {
+    const GREETING = 'Hi, this is Acme calling you back.';
+    brain.onTurn = (_req, res) => answer.json(res, { text: GREETING });
+    const from = brain.requests.length;
+    const TO = '+14155550199';
+    const created = await t.api('POST', '/v1/calls', { agentId, toNumber: TO, variables: { reason: 'callback' } });
+    expect(created.status).toBe(201);
+    const { id: callId, twilioCallSid: sid } = created.body as { id: string; twilioCallSid: string };
+    await twilio.ring(sid);
+    await twilio.answer(sid);
+    const stream = parseStream(twilio.calls.get(sid)!.twiml[0]!)!;
+    const carrier = await TwilioCarrier.connect({ url: stream.url, customParameters: stream.parameters, callSid: sid, accountSid: twilio.accountSid });
+    carriers.push(carrier);
+    await poll(() => texts(callId, 'agent')).toEqual([GREETING]);
+    const turn = brain.requests.slice(from).find((r) => r.json.type === 'turn' && r.json.callId === callId)!;
+    expect(turn.json).toMatchObject({ direction: 'outbound', toNumber: TO, fromNumber: NUMBER, variables: { shop: 'Acme', reason: 'callback' } });
+    await hangUp({ callId, callSid: sid, carrier, from });
+  });
+
   it('text/plain: the body is spoken', { timeout: CALL_TIMEOUT }, async () => {
     const GREETING = 'Plain words, plainly said.';
     brain.onTurn = (_req, res) => answer.text(res, GREETING);
