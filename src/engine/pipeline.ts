@@ -275,7 +275,7 @@ class PipelineEngine implements Engine {
 
   private startSpeculative(text: string): void {
     if (this.current || this.speculative || this.ending) return;
-    // A conversation server acts on what it is sent: it only hears committed turns.
+    // An LLM that cannot take back what it was sent may refuse early replies.
     if (this.providers?.llm.capabilities?.speculative === false) return;
     // After an interruption an "okay" is likely a false one: it resumes, so don't start a reply.
     if (this.interrupted && isBackchannel(text)) return;

@@ -78,8 +78,8 @@ export interface LlmCapabilities {
   tools?: boolean;
   jsonSchema?: boolean;
   /**
-   * Replies may be started speculatively and dropped (the built-in LLM). A conversation server
-   * is asked once per caller turn: what it is sent, it acts on.
+   * Replies may be started speculatively (at the STT's early end of speech) and dropped if the
+   * caller goes on; `false` asks only for committed turns.
    */
   speculative?: boolean;
   /** Writes the greeting when the agent has no `firstMessage`. */

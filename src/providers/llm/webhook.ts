@@ -37,7 +37,12 @@ const NOTICE_TIMEOUT_MS = 5000;
 const ACCEPT = 'application/json, text/event-stream, application/x-ndjson, text/plain';
 
 export class WebhookBrain implements LlmClient {
-  readonly capabilities = { streaming: true, tools: false, speculative: false, greets: true } as const;
+  /**
+   * Speculative: a turn may be POSTed at the STT's early end of speech and aborted if the caller
+   * goes on (the server sees the connection close); its endCall/transferTo only act once the turn
+   * is committed. Without it every turn would wait the full end-of-turn silence first.
+   */
+  readonly capabilities = { streaming: true, tools: false, speculative: true, greets: true } as const;
   private readonly timeoutMs: number;
   private turnSeq = 0;
   /** The conversation as last sent, for `call.ended`. */

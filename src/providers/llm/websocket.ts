@@ -40,7 +40,8 @@ export interface WebSocketBrainOptions {
 const MAX_PROTOCOL_NOTES = 5;
 
 export class WebSocketBrain implements LlmClient {
-  readonly capabilities = { streaming: true, tools: false, speculative: false, greets: true } as const;
+  /** Speculative as the webhook (webhook.ts); a dropped early turn is reported as `interrupted` with no heard text. */
+  readonly capabilities = { streaming: true, tools: false, speculative: true, greets: true } as const;
   private readonly timeoutMs: number;
   private ws: WebSocket | null = null;
   private connecting: Promise<WebSocket> | null = null;
@@ -52,6 +53,9 @@ export class WebSocketBrain implements LlmClient {
   private turnSeq = 0;
   private notes = 0;
   private readonly staleNoted = new Set<string>();
+  /** Turns the engine dropped before anything was heard (an early turn the caller talked on past). */
+  private readonly dropped = new Set<string>();
+  private readonly interruptedTurns = new Set<string>();
 
   constructor(
     private readonly opts: WebSocketBrainOptions,
@@ -66,6 +70,7 @@ export class WebSocketBrain implements LlmClient {
   }
 
   interrupted(turnId: string, heardText: string): void {
+    this.interruptedTurns.add(turnId);
     if (this.active?.turnId === turnId) this.active.done = true;
     this.send({ type: 'interrupted', turnId, heardText });
   }
@@ -107,7 +112,15 @@ export class WebSocketBrain implements LlmClient {
         // First a short wait (a pause mid-answer is voiced), then the rest of the turn timeout.
         const wait = paused ? Math.max(1, this.timeoutMs - PAUSE_FLUSH_MS) : Math.min(PAUSE_FLUSH_MS, this.timeoutMs);
         const item = await turn.next(request.signal, wait);
-        if (item === 'aborted') return;
+        if (item === 'aborted') {
+          // Dropped without a barge-in (the caller went on talking): the server may stop; its
+          // late chunks for this turn are expected and dropped quietly.
+          if (!this.interruptedTurns.has(turn.turnId) && !turn.done) {
+            this.dropped.add(turn.turnId);
+            this.send({ type: 'interrupted', turnId: turn.turnId, heardText: '' });
+          }
+          return;
+        }
         if (item === 'timeout' && !paused) {
           paused = true;
           yield { type: 'pause' };
@@ -294,7 +307,7 @@ export class WebSocketBrain implements LlmClient {
 
   /** Chunks for a turn that is not the one being answered: never spoken (API.md). */
   private stale(turnId: string): void {
-    if (this.staleNoted.has(turnId)) return;
+    if (this.staleNoted.has(turnId) || this.dropped.has(turnId)) return;
     this.staleNoted.add(turnId);
     this.protocolNote(`dropped a response for turn ${JSON.stringify(turnId).slice(0, 60)}, which is not the turn being answered`);
   }
