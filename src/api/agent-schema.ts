@@ -6,6 +6,7 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { Agent, Architecture } from '../store/types.js';
 import type { ErrorDetail } from '../errors.js';
 import { AnyObject, Nullable, StringMap } from './schemas.js';
+import { AgentLlmJson, AgentLlmSchema, isServerBrain, llmProblems } from './agent-llm.js';
 
 const lit = <T extends string>(...values: T[]) => Type.Union(values.map((v) => Type.Literal(v)));
 
@@ -56,6 +57,8 @@ const settable = {
   disabledTools: Type.Array(BuiltinToolSchema, { uniqueItems: true }),
   active: Type.Boolean(),
   metadata: Nullable(AnyObject),
+  /** Where replies come from (agent-llm.ts); null: the built-in LLM. */
+  llm: Nullable(AgentLlmSchema),
 };
 
 function allOptional<T extends Record<string, TSchema>>(props: T) {
@@ -90,6 +93,7 @@ export const AgentJson = Type.Object({
   disabledTools: Type.Array(Type.String()),
   active: Type.Boolean(),
   metadata: Nullable(Type.Object({}, { additionalProperties: true })),
+  llm: Nullable(AgentLlmJson),
   createdAt: Type.String(),
   updatedAt: Type.String(),
 });
@@ -112,6 +116,8 @@ export function agentProblems(agent: Partial<Agent>): ErrorDetail[] {
   const arch = agent.architecture;
   const required = arch ? REQUIRED_BY_ARCHITECTURE[arch] : (['name', 'architecture', 'systemPrompt'] as const);
   for (const field of required) {
+    // A conversation server writes the replies itself: no model to name (API.md, `llm`).
+    if (field === 'model' && isServerBrain(agent.llm)) continue;
     if (isMissing(agent[field])) {
       problems.push({
         field,
@@ -123,6 +129,7 @@ export function agentProblems(agent: Partial<Agent>): ErrorDetail[] {
   if (arch === 'text' && agent.voiceMode !== undefined && agent.voiceMode !== 'off') {
     problems.push({ field: 'voiceMode', path: 'body/voiceMode', message: 'a text agent cannot take calls: voiceMode must be "off"' });
   }
+  problems.push(...llmProblems(agent.llm));
   return problems;
 }
 
@@ -149,6 +156,7 @@ export function agentToJson(a: Agent): Static<typeof AgentJson> {
     disabledTools: a.disabledTools,
     active: a.active,
     metadata: a.metadata,
+    llm: a.llm ?? null,
     createdAt: a.createdAt,
     updatedAt: a.updatedAt,
   };

@@ -13,6 +13,7 @@ import { assertReadable, assertWritable, ownerFilter, type AuthContext } from '.
 import { PageOf, PageQuery, pageBody, pageRequest } from './paging.js';
 import { errorResponses, IdParams } from './schemas.js';
 import { AgentJson, CreateAgentBody, PatchAgentBody, agentProblems, agentToJson } from './agent-schema.js';
+import { assertLlmUrlAllowed, normaliseLlm } from './agent-llm.js';
 import { Type } from '@sinclair/typebox';
 
 type IdParams = Static<typeof IdParams>;
@@ -120,8 +121,10 @@ export async function agentRoutes(app: FastifyInstance, opts: { ctx: AppContext 
         disabledTools: b.disabledTools ?? [],
         active: b.active ?? false,
         metadata: b.metadata ?? null,
+        llm: normaliseLlm(b.llm),
       };
       checkAgent(draft);
+      await assertLlmUrlAllowed(draft.llm, ctx.config.allowPrivateUrls);
       await assertDocsVisible(ctx, req.auth, draft.knowledgeIds, 'knowledgeIds');
       const agent = await ctx.store.createAgent(draft);
       return reply.code(201).send(agentToJson(agent));
@@ -159,8 +162,10 @@ export async function agentRoutes(app: FastifyInstance, opts: { ctx: AppContext 
       // Becoming a text agent switches calls off unless the client says otherwise (and then
       // the rule below refuses it).
       if (patch.architecture === 'text' && patch.voiceMode === undefined) merged.voiceMode = 'off';
+      merged.llm = normaliseLlm(merged.llm);
       checkAgent(merged);
       await checkDependents(ctx, current, merged);
+      if (patch.llm) await assertLlmUrlAllowed(merged.llm, ctx.config.allowPrivateUrls);
       if (patch.knowledgeIds) await assertDocsVisible(ctx, req.auth, patch.knowledgeIds, 'knowledgeIds');
       const saved = await ctx.store.updateAgent(merged);
       assertWritable(req.auth, saved, 'agent', req.params.id);

@@ -5,7 +5,7 @@
  */
 import type { EngineHost } from './types.js';
 import { lacksRequiredKey } from '../providers/openai-key.js';
-import { createLlmClient } from '../providers/llm/index.js';
+import { callBrain, createCallLlm } from './pipeline-brain.js';
 import type { LlmClient } from '../providers/llm/types.js';
 import { ThreadedDeepgramStt } from '../providers/stt/deepgram-threaded.js';
 import { DeepgramFluxStt } from '../providers/stt/deepgram-flux.js';
@@ -71,8 +71,9 @@ export function createPipelineProviders(host: EngineHost, endpointingMs: number)
     });
   }
 
-  if (lacksRequiredKey(p.openai.baseUrl, p.openai.apiKey)) return missing('openai', 'OPENAI_API_KEY');
-  const llm = createLlmClient(p.openai);
+  const brain = callBrain(host);
+  if (!brain && lacksRequiredKey(p.openai.baseUrl, p.openai.apiKey)) return missing('openai', 'OPENAI_API_KEY');
+  const llm = createCallLlm(host);
 
   const ttsName = agent.tts ?? 'elevenlabs';
   let tts: TtsProvider;
@@ -94,7 +95,7 @@ export function createPipelineProviders(host: EngineHost, endpointingMs: number)
       format: host.outputFormat,
     });
   }
-  return { ok: true, providers: { stt, llm, tts, names: { stt: sttName, llm: 'openai', tts: ttsName } } };
+  return { ok: true, providers: { stt, llm, tts, names: { stt: sttName, llm: brain?.provider ?? 'openai', tts: ttsName } } };
 }
 
 function missing(provider: string, variable: string): ProvidersResult {

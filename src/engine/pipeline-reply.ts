@@ -36,7 +36,8 @@ export interface ReplyTimes {
 export type ReplyOutcome =
   | { kind: 'done'; endsCall: boolean }
   | { kind: 'aborted' }
-  | { kind: 'failed'; provider: string; error: ProviderError };
+  /** `source`: which side broke (an LLM or brain failure still leaves a voice to apologise with). */
+  | { kind: 'failed'; provider: string; error: ProviderError; source: 'llm' | 'tts' };
 
 export class Reply {
   readonly controller = new AbortController();
@@ -145,12 +146,16 @@ export class Reply {
         let said = '';
         this.times.llmStartAt ??= host.nowMs();
         try {
-          for await (const ev of llm.stream({ model, messages: convo, tools: tools?.specs, temperature, signal: this.signal })) {
+          for await (const ev of llm.stream({ model, turnId: this.utteranceId, messages: convo, tools: tools?.specs, temperature, signal: this.signal })) {
             if (ev.type === 'delta') {
               this.times.llmFirstTokenAt ??= host.nowMs();
               gotText = true;
               said += ev.text;
               for (const clause of chunker.push(ev.text)) this.pushClause(tts, clause);
+            } else if (ev.type === 'pause') {
+              const held = chunker.flush();
+              if (held) this.pushClause(tts, held);
+              tts.flush?.();
             } else if (ev.type === 'tool_calls') {
               this.times.llmFirstTokenAt ??= host.nowMs();
               calls = ev.calls;
@@ -208,7 +213,7 @@ export class Reply {
       this.abort(); // the TTS of a failed reply must not report a finished (empty) utterance
       if (wasAborted) return { kind: 'aborted' };
       const error = err instanceof ProviderError ? err : new ProviderError('openai', String(err), undefined, false);
-      return { kind: 'failed', provider: 'openai', error };
+      return { kind: 'failed', provider: error.provider, error, source: 'llm' };
     }
   }
 
@@ -225,7 +230,7 @@ export class Reply {
       if (this.signal.aborted || isAbortError(err)) return { kind: 'aborted' };
       this.controller.abort(); // stop the LLM too
       const error = err instanceof ProviderError ? err : new ProviderError('tts', String(err), undefined, false);
-      return { kind: 'failed', provider: error.provider, error };
+      return { kind: 'failed', provider: error.provider, error, source: 'tts' };
     }
     if (this.signal.aborted) return { kind: 'aborted' };
     this.text.complete = true;

@@ -6,7 +6,9 @@
  */
 import { ulawDecode } from '../media/index.js';
 import { pcm16FromBytes } from '../media/index.js';
-import type { ChatMessage } from '../providers/llm/types.js';
+import type { ChatMessage, LlmClient, LlmEvent } from '../providers/llm/types.js';
+import { ScriptedLlm, messagesToTranscript } from '../providers/llm/index.js';
+import type { ProviderError } from '../errors.js';
 import type { SttEvent } from '../providers/stt/types.js';
 import type { ToolRunner } from '../tools/types.js';
 import { DEFAULT_THRESHOLD, createVad as createSileroVad, type VoiceActivityDetector, type VadOptions } from '../vad/index.js';
@@ -16,7 +18,7 @@ import { Reply, type ReplyOutcome } from './pipeline-reply.js';
 import { fillTemplate } from './template.js';
 import { TurnTaking } from './turn-taking.js';
 import { CallerSilence } from './caller-silence.js';
-import type { Engine, EngineHost, PlaybackPosition } from './types.js';
+import type { CallEnd, Engine, EngineHost, PlaybackPosition } from './types.js';
 import { bytesPerMs } from '../transport/types.js';
 
 /** Silence that ends the caller's turn when the agent sets none (VAD default, DEFAULT_SILENCE_MS). */
@@ -55,6 +57,8 @@ class PipelineEngine implements Engine {
   private speculative: Reply | null = null;
   private speculativeText: string | null = null;
   private interrupted: { reply: Reply; heard: string } | null = null;
+  /** A brain's unprompted messages (`say`…), spoken when the agent is not already speaking. */
+  private readonly unpromptedQueue: LlmEvent[][] = [];
   private tools: ToolRunner | null = null;
   private utteranceSeq = 0;
   private closed = false;
@@ -106,6 +110,7 @@ class PipelineEngine implements Engine {
   }
 
   private preparing: Promise<void> | null = null;
+  private toolsLoaded: Promise<void> | null = null;
 
   private async setUp(): Promise<void> {
     const made = this.deps.providers
@@ -143,8 +148,8 @@ class PipelineEngine implements Engine {
         this.turns.vadWindow(endMs);
       });
     }
-    this.host.loadTools().then(
-      (t) => (this.tools = t),
+    this.toolsLoaded = this.host.loadTools().then(
+      (t) => void (this.tools = t),
       (err) => this.host.note(`tools: ${errText(err)}`),
     );
   }
@@ -167,11 +172,20 @@ class PipelineEngine implements Engine {
     const system = fillTemplate(call.overrides.systemPrompt ?? agent.systemPrompt, variables);
     this.history.push({ role: 'system', content: system });
     const greeting = call.overrides.initialGreeting ?? agent.firstMessage;
+    p.llm.open?.({ unprompted: (events) => this.unprompted(events), failed: (err) => this.brainFailed(err) });
     if (greeting) {
       const text = fillTemplate(greeting, variables);
       const reply = this.newReply(false);
       this.current = reply;
       void reply.say(text).then((o) => this.replyFinished(reply, o));
+    } else if (p.llm.capabilities?.greets) {
+      // A conversation server writes the greeting: a request with no user message asks for it.
+      // Its end/transfer runs through the tools, which must be there first.
+      await this.toolsLoaded;
+      if (this.closed || this.ending) return;
+      const reply = this.newReply(false);
+      this.current = reply;
+      void reply.respond([...this.history]).then((o) => this.replyFinished(reply, o));
     }
   }
 
@@ -196,9 +210,10 @@ class PipelineEngine implements Engine {
     // DTMF is not part of the pipeline conversation (yet): tools or IVR logic would go here.
   }
 
-  async close(): Promise<void> {
+  async close(end?: CallEnd): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.providers?.llm.close?.({ ...(end ?? { endReason: 'abandoned', durationSeconds: 0 }), transcript: messagesToTranscript(this.history) });
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     this.speculative?.abort();
@@ -275,6 +290,8 @@ class PipelineEngine implements Engine {
 
   private startSpeculative(text: string): void {
     if (this.current || this.speculative || this.ending) return;
+    // An LLM that cannot take back what it was sent may refuse early replies.
+    if (this.providers?.llm.capabilities?.speculative === false) return;
     // After an interruption an "okay" is likely a false one: it resumes, so don't start a reply.
     if (this.interrupted && isBackchannel(text)) return;
     const reply = this.newReply(true);
@@ -351,13 +368,13 @@ class PipelineEngine implements Engine {
 
   // ── agent side ─────────────────────────────────────────────────────────────────────────
 
-  private newReply(speculative: boolean): Reply {
+  private newReply(speculative: boolean, llm?: LlmClient): Reply {
     const p = this.providers!;
     const td = this.host.agent;
     return new Reply(
       {
         host: this.host,
-        llm: p.llm,
+        llm: llm ?? p.llm,
         tts: p.tts,
         model: td.model ?? DEFAULT_LLM_MODEL,
         temperature: td.temperature ?? undefined,
@@ -394,6 +411,7 @@ class PipelineEngine implements Engine {
     this.current = null;
     const heard = reply.text.heardText(pos.utteranceId === reply.utteranceId ? pos.heardMs : 0);
     this.interrupted = { reply, heard };
+    this.providers?.llm.interrupted?.(reply.utteranceId, heard);
     this.host.metrics.bargeIns.inc({ engine: 'pipeline' });
     this.record(reply, heard, true);
   }
@@ -404,6 +422,7 @@ class PipelineEngine implements Engine {
     this.current = null;
     this.record(reply, reply.text.text, false);
     if (reply.endsCall) void this.endCall('agent_hangup');
+    else this.sayUnprompted();
   }
 
   /** Adds the reply's words to history and transcript, once. */
@@ -428,15 +447,39 @@ class PipelineEngine implements Engine {
       if (reply === this.speculative) this.speculative = null;
       this.host.metrics.providerErrors.inc({ provider: outcome.provider, kind: 'reply' });
       this.host.note(`${outcome.provider}: ${outcome.error.message}`);
-      // The LLM client reports 'openai'; anything else failing a reply is the TTS (no apology then).
-      return this.fail(outcome.provider, outcome.provider !== 'openai');
+      // A broken TTS leaves no voice to apologise with.
+      return this.fail(outcome.provider, outcome.source === 'tts');
     }
     if (outcome.kind === 'done' && reply === this.current && !reply.audible) {
       // Nothing to play (e.g. only a tool call): the reply is over now.
       this.current = null;
       this.record(reply, reply.text.text, false);
       if (reply.endsCall) void this.endCall('agent_hangup');
+      else this.sayUnprompted();
     }
+  }
+
+  private unprompted(events: LlmEvent[]): void {
+    if (this.closed || this.ending) return;
+    this.unpromptedQueue.push(events);
+    this.sayUnprompted();
+  }
+
+  /** The next unprompted message, once the agent is quiet; it plays (and acts) like a reply. */
+  private sayUnprompted(): void {
+    if (this.current || this.ending || this.closed || !this.providers) return;
+    const events = this.unpromptedQueue.shift();
+    if (!events) return;
+    const reply = this.newReply(false, new ScriptedLlm(events));
+    this.current = reply;
+    void reply.respond([...this.history]).then((o) => this.replyFinished(reply, o));
+  }
+
+  /** The brain is gone for good between turns (a WebSocket that could not reconnect). */
+  private brainFailed(err: ProviderError): void {
+    if (this.closed) return;
+    this.host.metrics.providerErrors.inc({ provider: err.provider, kind: 'reply' });
+    this.fail(err.provider);
   }
 
   private firstAudioSent(utteranceId: string, atMs: number): void {

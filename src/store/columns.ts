@@ -71,6 +71,7 @@ export const AGENTS = spec('agents', [
   ['disabledTools', 'disabled_tools', 'json'],
   ['active', 'active', 'bool'],
   ['metadata', 'metadata', 'json'],
+  ['llm', 'llm', 'json'],
   ['createdAt', 'created_at', 'time'],
   ['updatedAt', 'updated_at', 'time'],
 ]);

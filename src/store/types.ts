@@ -88,9 +88,18 @@ export interface Agent {
   disabledTools: string[];
   active: boolean;
   metadata: Record<string, unknown> | null;
+  /** Where replies come from (API.md, "bring your own brain"); null/absent: the built-in LLM. */
+  llm?: AgentLlm | null;
   createdAt: string;
   updatedAt: string;
 }
+
+/** An agent's brain (API.md, Conversation servers). Env var names, never the secrets themselves. */
+export type AgentLlm =
+  | { provider: 'openai' }
+  | { provider: 'openai-compatible'; baseUrl: string; apiKeyEnv?: string }
+  | { provider: 'webhook'; url: string; secretEnv?: string; timeoutMs?: number }
+  | { provider: 'websocket'; url: string; secretEnv?: string };
 
 export interface AgentTool {
   agentId: string;

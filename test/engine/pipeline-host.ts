@@ -149,6 +149,7 @@ export function makeHost(baseEnv: Record<string, string>, agentOver: Partial<Age
     store: {} as never, log: createLogger(config), metrics, playback,
     knowledge: opts.knowledge ?? { search: async () => [] },
     loadTools: async () => opts.tools ?? { specs: [], run: async () => ({ ok: false, output: 'no tools' }) },
+    agentEnv: async () => ({}),
     nowMs: now,
     transcript: async (i) => void transcripts.push(i),
     partial: () => {},

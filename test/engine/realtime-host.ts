@@ -185,6 +185,7 @@ export function makeHost(opts: {
       tools ??= createToolRunner({ ...makeToolDeps({ agent: opts.agent, tools: opts.tools, channel }).deps, callId: call.id, agent, channel, transfer: async (n) => void host.transfers.push(n) });
       return tools;
     },
+    agentEnv: async () => ({}),
     nowMs: now,
     async transcript(item) {
       host.transcripts.push(item);

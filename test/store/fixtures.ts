@@ -37,6 +37,7 @@ export function makeAgent(owner: string, over: Partial<NewAgent> = {}): NewAgent
     disabledTools: ['transfer_call'],
     active: true,
     metadata: { nested: { a: [1, 2, { b: null }] } },
+    llm: { provider: 'webhook', url: 'https://brain.example.com/turn', secretEnv: 'BRAIN_SECRET', timeoutMs: 5000 },
     ...over,
   };
 }

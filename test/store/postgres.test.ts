@@ -7,10 +7,10 @@ import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { createStore } from '../../src/store/index.js';
+import { MIGRATIONS } from '../../src/store/migrations/index.js';
 import { PostgresStore } from '../../src/store/postgres-store.js';
 import { pgTarget } from '../../src/store/postgres-connection.js';
 import { storeContract } from './store-contract.js';
-import { MIGRATIONS } from '../../src/store/migrations/index.js';
 
 const DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/test';
 

@@ -5,9 +5,9 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { createStore } from '../../src/store/index.js';
+import { MIGRATIONS } from '../../src/store/migrations/index.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { storeContract } from './store-contract.js';
-import { MIGRATIONS } from '../../src/store/migrations/index.js';
 
 storeContract('sqlite', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'voxgate-store-'));

@@ -5,6 +5,7 @@
  */
 import { initial } from './001_initial.js';
 import { settings } from './002_settings.js';
+import { agentLlm } from './003_agent_llm.js';
 
 export interface Migration {
   version: number;
@@ -14,7 +15,7 @@ export interface Migration {
   postgres: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [initial, settings];
+export const MIGRATIONS: readonly Migration[] = [initial, settings, agentLlm];
 
 /** Checks the list is strictly increasing, so a bad merge fails at start-up, not halfway. */
 export function checkedMigrations(list: readonly Migration[] = MIGRATIONS): readonly Migration[] {
