@@ -13,7 +13,7 @@ import { createAudioBridge, type AudioBridge } from './realtime-audio.js';
 import { CallerSilence } from './caller-silence.js';
 import { ConversationHistory, cutToHeard, newAgentItem, type AgentItem } from './realtime-items.js';
 import { connectWithRetry, greetingFor, greetingInstructions, interruptible, minInterruptionMs } from './realtime-setup.js';
-import { openAiSessionFactory, sessionConfigFor, type SessionFactory } from './realtime-setup.js';
+import { providerFor, providerSessionFactory, sessionConfigFor, type SessionFactory } from './realtime-setup.js';
 import { RealtimeToolCalls } from './realtime-tools.js';
 import { ResponseSlot } from './realtime-response.js';
 import { REALTIME_PROVIDER_LABEL as PROVIDER, RealtimeErrors } from './realtime-errors.js';
@@ -62,7 +62,7 @@ class RealtimeEngine implements Engine {
     private readonly host: EngineHost,
     private readonly options: RealtimeEngineOptions,
   ) {
-    this.makeSession = options.createSession ?? openAiSessionFactory;
+    this.makeSession = options.createSession ?? providerSessionFactory;
     this.errors = new RealtimeErrors(host);
     this.audio = createAudioBridge(host.inputFormat, host.outputFormat);
     this.silence = new CallerSilence(host.inputFormat);
@@ -126,9 +126,10 @@ class RealtimeEngine implements Engine {
   // --- connection ------------------------------------------------------------------------------
 
   private async connect(): Promise<void> {
-    if (!this.host.config.providers.openai.apiKey) {
-      this.host.note('realtime provider not configured (OPENAI_API_KEY is not set)');
-      this.failure = 'error:realtime_not_configured';
+    const { provider, apiKey } = providerFor(this.host);
+    if (!apiKey) {
+      this.host.note(`realtime provider not configured (${provider.apiKeyEnv} is not set)`);
+      this.failure = provider.notConfiguredReason;
       return;
     }
     let tools: ToolRunner | null = null;
@@ -295,9 +296,10 @@ class RealtimeEngine implements Engine {
       const p = pos && pos.utteranceId === item.itemId ? pos : this.host.playback.position(item.itemId);
       const heard = Math.min(p.heardMs, p.sentMs);
       const audioEndMs = Math.floor(Math.max(0, Math.min(heard, item.producedMs)));
-      this.errors.sentTruncate(session.truncate(item.itemId, 0, audioEndMs));
+      const heardText = cutToHeard(item.text, audioEndMs, item.producedMs);
+      this.errors.sentTruncate(session.truncate(item.itemId, 0, audioEndMs, heardText));
       this.cancelled.add(item.responseId);
-      void this.persistAgent(item, cutToHeard(item.text, audioEndMs, item.producedMs), true);
+      void this.persistAgent(item, heardText, true);
     }
   }
 
