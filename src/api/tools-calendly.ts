@@ -8,7 +8,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { AppContext } from '../context.js';
 import { addCalendlyPreset, removeCalendlyPreset } from '../services/index.js';
 import { errorResponses } from './schemas.js';
-import { ToolJson, toolToJson } from './tools.js';
+import { ToolJson, toolToJson } from './tool-json.js';
 
 const AgentParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
 

@@ -15,7 +15,8 @@ import { notFound, validationFailed, VoxgateError } from '../errors.js';
 import { checkUrlAllowed } from '../net/index.js';
 import { assertReadable, assertWritable } from './auth-context.js';
 import { AnyObject, errorResponses, Nullable, StringMap } from './schemas.js';
-import { CALENDLY_PRESET, CALENDLY_TOOL_NAMES, PRESET_HEADER, TIMEZONE_HEADER, calendlyPresetOf } from '../tools/index.js';
+import { CALENDLY_TOOL_NAMES } from '../tools/index.js';
+import { ToolJson, toolToJson } from './tool-json.js';
 import { isCalendlyPresetTool, removeCalendlyPreset } from '../services/index.js';
 import { calendlyPresetRoutes } from './tools-calendly.js';
 
@@ -39,38 +40,6 @@ const CreateTool = Type.Object(
   { additionalProperties: false },
 );
 type CreateTool = Static<typeof CreateTool>;
-
-export const ToolJson = Type.Object({
-  name: Type.String(),
-  description: Type.String(),
-  parameters: AnyObject,
-  url: Type.String(),
-  method: Type.String(),
-  headers: Nullable(Type.Record(Type.String(), Type.String())),
-  timeoutMs: Type.Integer(),
-  /** The preset the tool came with (`"calendly"`), or null for a webhook tool. */
-  preset: Nullable(Type.String()),
-  createdAt: Type.String(),
-});
-
-/** Header names that hold a preset's settings in its tool rows: never a webhook's. */
-const INTERNAL_HEADERS = new Set([PRESET_HEADER, TIMEZONE_HEADER]);
-
-export const toolToJson = (t: AgentTool) => {
-  const preset = calendlyPresetOf(t) ? CALENDLY_PRESET : null;
-  const headers = t.headers && preset ? Object.fromEntries(Object.entries(t.headers).filter(([k]) => !INTERNAL_HEADERS.has(k))) : t.headers;
-  return {
-    name: t.name,
-    description: t.description,
-    parameters: t.parameters,
-    url: t.url,
-    method: t.method,
-    headers,
-    timeoutMs: t.timeoutMs,
-    preset,
-    createdAt: t.createdAt,
-  };
-};
 
 // strict: false — tool schemas written for OpenAI often carry keywords Ajv does not know.
 const ajv = new Ajv({ strict: false });
