@@ -9,6 +9,9 @@ import { createRealtimeEngine } from '../../src/engine/realtime.js';
 import type { Engine } from '../../src/engine/types.js';
 import { defaultResponder, startFakeRealtime, waitFor, type FakeRealtimeServer, type ScriptedRealtimeResponse } from '../fakes/openai-realtime.js';
 import { makeTool } from '../tools/tool-fixtures.js';
+import { startFakeOpenAiAudio } from '../fakes/openai-audio.js';
+import { APOLOGY_UTTERANCE_ID } from '../../src/engine/realtime-apology.js';
+import { APOLOGY } from '../../src/engine/pipeline.js';
 import { makeHost, type TestHost } from './realtime-host.js';
 import { say } from './realtime-caller.js';
 
@@ -168,6 +171,30 @@ describe('realtime engine on xAI', () => {
     expect(second.eventsOf('conversation.item.create').map((e) => e.item.content[0].text)).toEqual(['Hello Sam!', 'I need to reschedule.', 'Sure, I can help with that.']);
     expect(host.ended).toEqual([]);
     expect(errorsFromFake()).toEqual([]);
+  });
+
+  it('an xAI session that cannot be reopened: the caller hears the apology, then error:realtime_disconnected', async () => {
+    const tts = await startFakeOpenAiAudio({ msPerChar: 20 });
+    try {
+      const host = makeHost({ realtimeUrl: fake.url, apiKey: fake.apiKey, provider: 'xai' });
+      Object.assign(host.config.providers, { openaiCompatible: { ttsBaseUrl: tts.url, ttsApiKey: 'sk-audio' } });
+      engine = createRealtimeEngine(host, { reconnectBackoffMs: [0, 50, 100] });
+      await engine.prepare();
+      await engine.start();
+      await waitFor(() => host.transcripts.length === 1, 5000, 'greeting');
+      host.playback.autoPlay = false;
+      fake.refuseConnections = true;
+      fake.dropSocket();
+      await waitFor(() => host.playback.utterances.get(APOLOGY_UTTERANCE_ID)?.finished, 10_000, 'the apology handed to playback');
+      expect(tts.speech.map((r) => r.body.input)).toEqual([APOLOGY]);
+      expect(host.ended).toEqual([]);
+      host.playback.playOut(APOLOGY_UTTERANCE_ID);
+      await waitFor(() => host.ended.length === 1, 5000, 'end');
+      expect(host.ended).toEqual(['error:realtime_disconnected']);
+      expect(fake.refused).toBeGreaterThan(0);
+    } finally {
+      await tts.close();
+    }
   });
 
   it('without XAI_API_KEY the call ends with error:xai_not_configured, and the OpenAI key does not stand in for it', async () => {
