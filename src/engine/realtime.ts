@@ -16,7 +16,7 @@ import { connectWithRetry, greetingFor, greetingInstructions, interruptible, min
 import { providerFor, providerSessionFactory, sessionConfigFor, type SessionFactory } from './realtime-setup.js';
 import { RealtimeToolCalls } from './realtime-tools.js';
 import { ResponseSlot } from './realtime-response.js';
-import { REALTIME_PROVIDER_LABEL as PROVIDER, RealtimeErrors } from './realtime-errors.js';
+import { RealtimeErrors } from './realtime-errors.js';
 import { endWithApology } from './realtime-apology.js';
 
 export interface RealtimeEngineOptions {
@@ -146,7 +146,7 @@ class RealtimeEngine implements Engine {
     if ('error' in result) {
       this.host.log.warn({ err: result.error.message }, 'realtime session could not be opened');
       this.host.note(`realtime provider unavailable: ${result.error.message}`);
-      this.host.metrics.providerErrors.labels(PROVIDER, 'connect').inc();
+      this.host.metrics.providerErrors.labels(this.errors.label, 'connect').inc();
       this.failure = 'error:realtime_unavailable';
       return;
     }
@@ -181,7 +181,7 @@ class RealtimeEngine implements Engine {
     this.attach(result.session);
     // Restore the conversation so far; the instructions came back with `session.update`.
     for (const item of this.history.replayItems()) result.session.createItem(item);
-    this.host.metrics.providerReconnects.labels(PROVIDER).inc();
+    this.host.metrics.providerReconnects.labels(this.errors.label).inc();
     this.host.note('realtime session reconnected');
     this.host.log.info({ replayed: this.history.length }, 'realtime session reconnected');
   }

@@ -139,6 +139,8 @@ describe('realtime engine on xAI', () => {
     conn.sendRaw({ type: 'ping', timestamp: 1 });
     conn.sendRaw({ type: 'error', error: { type: 'invalid_request_error', code: 'bad_thing', message: 'Something else' } });
     await waitFor(() => host.notes.some((n) => n.includes('bad_thing')), 5000, 'the real error noted');
+    const errors = await host.metrics.providerErrors.get();
+    expect(errors.values.filter((v) => v.value > 0)).toEqual([expect.objectContaining({ labels: { provider: 'xai_realtime', kind: 'bad_thing' }, value: 1 })]);
     expect(host.notes.filter((n) => n.startsWith('realtime provider error'))).toEqual(['realtime provider error: bad_thing: Something else']);
     const malformed = await host.metrics.malformed.get();
     expect(malformed.values.filter((v) => v.value > 0)).toEqual([]);
@@ -170,6 +172,8 @@ describe('realtime engine on xAI', () => {
     expect(second.eventsOf('session.update')[0]!.session).toMatchObject({ instructions: 'You help Sam.', turn_detection: { type: 'server_vad' } });
     expect(second.eventsOf('conversation.item.create').map((e) => e.item.content[0].text)).toEqual(['Hello Sam!', 'I need to reschedule.', 'Sure, I can help with that.']);
     expect(host.ended).toEqual([]);
+    const reconnects = await host.metrics.providerReconnects.get();
+    expect(reconnects.values).toEqual([expect.objectContaining({ labels: { provider: 'xai_realtime' }, value: 1 })]);
     expect(errorsFromFake()).toEqual([]);
   });
 
