@@ -42,6 +42,10 @@ export interface Config {
   providers: {
     deepgram: { apiKey?: string; url: string };
     openai: { apiKey?: string; baseUrl: string; realtimeUrl: string };
+    /** Calendly API v2, for the Calendly tool preset. */
+    calendly: { baseUrl: string };
+    /** xAI Grok voice agent (realtime only). */
+    xai: { apiKey?: string; realtimeUrl: string };
     elevenlabs: { apiKey?: string; baseUrl: string };
     /** OpenAI-compatible speech servers (whisper.cpp, speaches, Kokoro, Piper…). */
     openaiCompatible: {
@@ -119,6 +123,11 @@ export function loadConfig(env: Env = process.env): Config {
         apiKey: openaiKey,
         baseUrl: openaiBase,
         realtimeUrl: r.url('OPENAI_REALTIME_URL', 'wss://api.openai.com/v1/realtime', ['ws:', 'wss:']),
+      },
+      calendly: { baseUrl: r.url('CALENDLY_BASE_URL', 'https://api.calendly.com', ['http:', 'https:']) },
+      xai: {
+        apiKey: r.optional('XAI_API_KEY'),
+        realtimeUrl: r.url('XAI_REALTIME_URL', 'wss://api.x.ai/v1/realtime', ['ws:', 'wss:']),
       },
       elevenlabs: {
         apiKey: r.optional('ELEVENLABS_API_KEY'),

@@ -46,7 +46,7 @@ const settable = {
   sttModel: Nullable(Type.String({ minLength: 1, maxLength: 200 })),
   tts: Nullable(TtsSchema),
   voiceId: Nullable(Type.String({ minLength: 1, maxLength: 200 })),
-  realtimeProvider: Nullable(Type.Literal('openai')),
+  realtimeProvider: Nullable(Type.Union([Type.Literal('openai'), Type.Literal('xai')])),
   temperature: Nullable(Type.Number({ minimum: 0, maximum: 2 })),
   voiceMode: VoiceModeSchema,
   turnDetection: Nullable(TurnDetectionSchema),

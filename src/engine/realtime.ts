@@ -13,10 +13,10 @@ import { createAudioBridge, type AudioBridge } from './realtime-audio.js';
 import { CallerSilence } from './caller-silence.js';
 import { ConversationHistory, cutToHeard, newAgentItem, type AgentItem } from './realtime-items.js';
 import { connectWithRetry, greetingFor, greetingInstructions, interruptible, minInterruptionMs } from './realtime-setup.js';
-import { openAiSessionFactory, sessionConfigFor, type SessionFactory } from './realtime-setup.js';
+import { providerFor, providerSessionFactory, sessionConfigFor, type SessionFactory } from './realtime-setup.js';
 import { RealtimeToolCalls } from './realtime-tools.js';
 import { ResponseSlot } from './realtime-response.js';
-import { REALTIME_PROVIDER_LABEL as PROVIDER, RealtimeErrors } from './realtime-errors.js';
+import { RealtimeErrors } from './realtime-errors.js';
 import { endWithApology } from './realtime-apology.js';
 
 export interface RealtimeEngineOptions {
@@ -62,7 +62,7 @@ class RealtimeEngine implements Engine {
     private readonly host: EngineHost,
     private readonly options: RealtimeEngineOptions,
   ) {
-    this.makeSession = options.createSession ?? openAiSessionFactory;
+    this.makeSession = options.createSession ?? providerSessionFactory;
     this.errors = new RealtimeErrors(host);
     this.audio = createAudioBridge(host.inputFormat, host.outputFormat);
     this.silence = new CallerSilence(host.inputFormat);
@@ -126,9 +126,10 @@ class RealtimeEngine implements Engine {
   // --- connection ------------------------------------------------------------------------------
 
   private async connect(): Promise<void> {
-    if (!this.host.config.providers.openai.apiKey) {
-      this.host.note('realtime provider not configured (OPENAI_API_KEY is not set)');
-      this.failure = 'error:realtime_not_configured';
+    const { provider, apiKey } = providerFor(this.host);
+    if (!apiKey) {
+      this.host.note(`realtime provider not configured (${provider.apiKeyEnv} is not set)`);
+      this.failure = provider.notConfiguredReason;
       return;
     }
     let tools: ToolRunner | null = null;
@@ -145,7 +146,7 @@ class RealtimeEngine implements Engine {
     if ('error' in result) {
       this.host.log.warn({ err: result.error.message }, 'realtime session could not be opened');
       this.host.note(`realtime provider unavailable: ${result.error.message}`);
-      this.host.metrics.providerErrors.labels(PROVIDER, 'connect').inc();
+      this.host.metrics.providerErrors.labels(this.errors.label, 'connect').inc();
       this.failure = 'error:realtime_unavailable';
       return;
     }
@@ -180,7 +181,7 @@ class RealtimeEngine implements Engine {
     this.attach(result.session);
     // Restore the conversation so far; the instructions came back with `session.update`.
     for (const item of this.history.replayItems()) result.session.createItem(item);
-    this.host.metrics.providerReconnects.labels(PROVIDER).inc();
+    this.host.metrics.providerReconnects.labels(this.errors.label).inc();
     this.host.note('realtime session reconnected');
     this.host.log.info({ replayed: this.history.length }, 'realtime session reconnected');
   }
@@ -295,9 +296,10 @@ class RealtimeEngine implements Engine {
       const p = pos && pos.utteranceId === item.itemId ? pos : this.host.playback.position(item.itemId);
       const heard = Math.min(p.heardMs, p.sentMs);
       const audioEndMs = Math.floor(Math.max(0, Math.min(heard, item.producedMs)));
-      this.errors.sentTruncate(session.truncate(item.itemId, 0, audioEndMs));
+      const heardText = cutToHeard(item.text, audioEndMs, item.producedMs);
+      this.errors.sentTruncate(session.truncate(item.itemId, 0, audioEndMs, heardText));
       this.cancelled.add(item.responseId);
-      void this.persistAgent(item, cutToHeard(item.text, audioEndMs, item.producedMs), true);
+      void this.persistAgent(item, heardText, true);
     }
   }
 

@@ -190,6 +190,7 @@ export class CallSession implements EngineHost {
       store: this.ctx.store,
       envVarKey: this.ctx.secrets.envVarKey,
       allowPrivateUrls: this.ctx.config.allowPrivateUrls,
+      calendlyBaseUrl: this.ctx.config.providers.calendly?.baseUrl,
       log: this.log,
       end: (reason) => this.end(reason),
       // The agent announces a transfer in the same reply as the tool call: let the caller hear it.

@@ -77,7 +77,7 @@ export interface Agent {
   sttModel: string | null;
   tts: 'elevenlabs' | 'openai-compatible' | null;
   voiceId: string | null;
-  realtimeProvider: 'openai' | null;
+  realtimeProvider: 'openai' | 'xai' | null;
   temperature: number | null;
   voiceMode: VoiceMode;
   turnDetection: TurnDetection | null;

@@ -78,6 +78,13 @@ describe('architecture table on create', () => {
     expect(await missing(without(realtime, 'realtimeProvider'))).toEqual(['realtimeProvider']);
     expect((await t.api('POST', '/v1/agents', realtime, alice)).status).toBe(201);
   });
+  it('realtimeProvider is "openai" or "xai"; anything else is 422', async () => {
+    const xai = await t.api('POST', '/v1/agents', { ...realtime, realtimeProvider: 'xai' }, alice);
+    expect(xai.status).toBe(201);
+    expect(xai.body.realtimeProvider).toBe('xai');
+    expect((await t.api('GET', `/v1/agents/${xai.body.id}`, undefined, alice)).body.realtimeProvider).toBe('xai');
+    expect((await t.api('POST', '/v1/agents', { ...realtime, realtimeProvider: 'gemini' }, alice)).status).toBe(422);
+  });
   it('text needs model but not stt/tts', async () => {
     expect(await missing(without(text, 'model'))).toEqual(['model']);
   });
