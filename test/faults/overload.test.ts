@@ -14,7 +14,7 @@ let g: CallsGateway;
 const engines = new Map<string, ScriptedEngine>();
 
 beforeAll(async () => {
-  g = await startCallsGateway();
+  g = await startCallsGateway({ env: { OVERLOAD_LAG_MS: '200' } });
   g.t.ctx.calls.configure({
     engineFactory: (host) => {
       const e = new ScriptedEngine(host);
@@ -51,6 +51,8 @@ describe('a saturated event loop', () => {
   it('refuses new phone and web calls cleanly and leaves the live call alone', async () => {
     const agent = await seedAgent(g.t, 'admin', { voiceMode: 'web_and_phone' });
     const number = await seedNumber(g.t, 'admin', agent.id, e164());
+    // Start-up work (module loading, schema compilation) can itself stall the loop: wait it out.
+    await until(() => !g.t.ctx.load.overloaded, 'a calm loop before the test', 10_000);
     const live = await createWebCall(g.t, agent.id);
     const client = await WebClient.open(live.websocketUrl);
     await until(() => g.t.ctx.calls.get(live.callId)?.live === true, 'the live call');
