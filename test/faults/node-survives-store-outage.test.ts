@@ -44,8 +44,10 @@ beforeAll(async () => {
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
   child.on('exit', (code, signal) => (exited = { code, signal }));
-  await until(async () => (await getJson(`${base}/readyz`)).status === 200, 'the node to be ready', 25_000);
-}, 40_000);
+  // A cold `tsx` start compiles the whole source tree: seconds alone, much longer beside a
+  // full parallel test run on a small machine.
+  await until(async () => (await getJson(`${base}/readyz`)).status === 200, 'the node to be ready', 80_000);
+}, 90_000);
 
 afterAll(async () => {
   if (child && exited === null) {
