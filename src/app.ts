@@ -15,6 +15,7 @@ import { CallRegistry } from './session/index.js';
 import { createTwilioRest, type TwilioRest } from './transport/twilio/rest-client.js';
 import { webPlugin } from './transport/web/index.js';
 import { approvalsPagePlugin } from './campaigns/index.js';
+import { consolePagePlugin } from './console/index.js';
 import { createKnowledgeSearch } from './knowledge/index.js';
 import { deriveSecrets, type Secrets } from './secrets.js';
 import { randomBytes } from 'node:crypto';
@@ -117,6 +118,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   await app.register(twilioMediaPlugin, { ctx });
   await app.register(webPlugin, { ctx });
   await app.register(approvalsPagePlugin, { ctx });
+  await app.register(consolePagePlugin);
   await ctx.calls.start();
 
   app.addHook('preClose', async () => {

@@ -14,6 +14,10 @@ import { PageOf, PageQuery, pageBody, pageRequest } from './paging.js';
 import { errorResponses, IdParams } from './schemas.js';
 import { AgentJson, CreateAgentBody, PatchAgentBody, agentProblems, agentToJson } from './agent-schema.js';
 import { Type } from '@sinclair/typebox';
+import { providerWarnings } from './provider-warnings.js';
+
+/** Issue 19: the 201 body names missing provider credentials (docs/api-notes.md, Warnings). */
+const CreatedAgentJson = Type.Composite([AgentJson, Type.Object({ warnings: Type.Array(Type.String()) })]);
 
 type IdParams = Static<typeof IdParams>;
 
@@ -53,7 +57,7 @@ export async function agentRoutes(app: FastifyInstance, opts: { ctx: AppContext 
 
   app.post<{ Body: CreateAgentBody }>(
     '/v1/agents',
-    { config: { scope: 'agents:write' }, schema: { tags, body: CreateAgentBody, response: { 201: AgentJson, ...errorResponses() } } },
+    { config: { scope: 'agents:write' }, schema: { tags, body: CreateAgentBody, response: { 201: CreatedAgentJson, ...errorResponses() } } },
     async (req, reply) => {
       const b = req.body;
       const draft: NewAgent = {
@@ -84,7 +88,8 @@ export async function agentRoutes(app: FastifyInstance, opts: { ctx: AppContext 
       checkAgent(draft);
       await assertDocsVisible(ctx, req.auth, draft.knowledgeIds, 'knowledgeIds');
       const agent = await ctx.store.createAgent(draft);
-      return reply.code(201).send(agentToJson(agent));
+      // Issue 19: warnings (missing provider credentials) ride on the 201 body.
+      return reply.code(201).send({ ...agentToJson(agent), warnings: providerWarnings(agent, ctx.config) });
     },
   );
 
