@@ -73,6 +73,7 @@ const END_REASONS = {
   caller_silence: 'The caller stayed silent',
   shutdown: 'The gateway shut down',
   max_duration: 'The call reached its maximum length',
+  gateway_shutdown: 'The gateway shut down before the call ended',
 };
 
 const ERROR_PARTS = {
@@ -80,6 +81,8 @@ const ERROR_PARTS = {
   openai: 'the LLM (OpenAI)',
   elevenlabs: 'text-to-speech (ElevenLabs)',
   'openai-compatible': 'an OpenAI-compatible speech server',
+  cartesia: 'text-to-speech (Cartesia)',
+  xai: 'the realtime model (xAI)',
   realtime: 'the realtime model',
   session: 'the call session',
   conversation_server: 'the conversation server',
@@ -114,6 +117,7 @@ export function endReasonText(reason) {
   if (!reason) return '';
   if (END_REASONS[reason]) return END_REASONS[reason];
   if (reason.startsWith('error:') && ERROR_REASONS[reason.slice(6)]) return ERROR_REASONS[reason.slice(6)];
+  if (reason.startsWith('error:twilio:')) return `Refused by Twilio (error ${reason.slice(13)})`;
   if (reason.startsWith('error:')) {
     const [, part, ...rest] = reason.split(':');
     const what = ERROR_PARTS[part] || part.replace(/[_-]/g, ' ');
