@@ -23,8 +23,10 @@ const CSP = [
   "script-src 'self'",
   "style-src 'self'",
   "connect-src 'self'",
-  // The recording is fetched with the Bearer key and played from an object URL.
+  // The recording plays from /v1 through the console's service worker (Range requests), or
+  // from an object URL where service workers are unavailable (plain http off localhost).
   "media-src 'self' blob:",
+  "worker-src 'self'",
   "img-src 'self' data: blob:",
   "base-uri 'none'",
   "form-action 'none'",
@@ -47,6 +49,8 @@ export async function consolePagePlugin(app: FastifyInstance): Promise<void> {
 
   const send = (reply: import('fastify').FastifyReply, [body, type]: readonly [Buffer, string]) =>
     reply
+      // The worker's scope is the page itself (/console), one level above its script's folder.
+      .header('service-worker-allowed', CONSOLE_PATH)
       .header('content-type', type)
       .header('content-security-policy', CSP)
       .header('x-content-type-options', 'nosniff')

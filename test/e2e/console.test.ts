@@ -23,6 +23,8 @@ import { startFakeElevenLabs, type FakeElevenLabs } from '../fakes/elevenlabs.js
 import { fixturePath, readUlawFixture } from '../helpers/fixtures.js';
 import { parseWav, wavHeader } from '../../src/media/index.js';
 import { mintKey, REVIEWER_SCOPES, seedCampaign } from '../campaigns/api-fixtures.js';
+import { makeAgent, makeCall } from '../store/fixtures.js';
+import { recordingPath } from '../../src/session/index.js';
 
 const ARTIFACTS = path.resolve('test-artifacts', 'console');
 const GREETING = 'Hello, thanks for calling Acme. How can I help?';
@@ -207,6 +209,11 @@ describe('operator console', () => {
       await a.play();
     });
     await poll(() => audio.evaluate((a: HTMLAudioElement) => a.ended), 20_000).toBe(true);
+    // The player streamed from /v1 through the console's service worker: HTTP Range, 206.
+    expect(await audio.getAttribute('data-source')).toBe('range');
+    const fetches = await page.evaluate(() => (window as unknown as { voxgateConsole: { recordingFetches: Array<{ status: number; range: string | null; contentRange: string | null }> } }).voxgateConsole.recordingFetches);
+    expect(fetches.length).toBeGreaterThan(0);
+    expect(fetches.every((f) => f.status === 206 && /^bytes=\d+-/.test(f.range ?? '') && /^bytes \d+-\d+\/\d+$/.test(f.contentRange ?? ''))).toBe(true);
 
     // One bar per measured turn, each split into its parts.
     const json = await t.api('GET', `/v1/calls/${call.id}`);
@@ -215,6 +222,38 @@ describe('operator console', () => {
     await poll(() => page.locator('#call-latency .turn').count()).toBe(turns.length);
     expect(await page.locator('#call-latency .turn').first().locator('.seg[data-part=endpointing]').count()).toBe(1);
     await lookAt(page, 'call-ended', ['#call-recording', 'canvas.waveform', '#call-latency .turn', '#call-transcript']);
+    await page.close();
+  });
+
+  it('seeks in a long recording with HTTP Range requests, not by downloading it first', { timeout: 60_000 }, async () => {
+    // A finished 10-minute call: 19 MB of stereo 8 kHz PCM16, a quiet tone on each channel.
+    const agent = await t.ctx.store.createAgent(makeAgent('admin', { name: 'Archive' }));
+    const call = await t.ctx.store.createCall(makeCall('admin', agent.id, {
+      direction: 'inbound', status: 'completed', endReason: 'caller_hangup', durationSeconds: 600, recordingAvailable: true,
+      startedAt: new Date(Date.now() - 700_000).toISOString(), endedAt: new Date(Date.now() - 100_000).toISOString(),
+    }));
+    const seconds = 600;
+    const pcm = Buffer.alloc(8000 * 2 * 2 * seconds);
+    for (let i = 0; i < 8000 * seconds; i++) {
+      pcm.writeInt16LE(Math.round(2000 * Math.sin(i / 9)), i * 4);
+      pcm.writeInt16LE(Math.round(1000 * Math.sin(i / 5)), i * 4 + 2);
+    }
+    const file = recordingPath(t.dataDir, call.id);
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, Buffer.concat([wavHeader({ sampleRate: 8000, channels: 2, bitsPerSample: 16, dataBytes: pcm.length }), pcm]));
+
+    const page = await openConsole(t.adminKey, `#/calls/${call.id}`);
+    const audio = page.locator('#call-recording');
+    await poll(() => audio.evaluate((a: HTMLAudioElement) => a.readyState), 20_000).toBeGreaterThanOrEqual(1);
+    expect(await audio.getAttribute('data-source')).toBe('range');
+    await audio.evaluate((a: HTMLAudioElement) => new Promise((resolve) => {
+      a.addEventListener('seeked', resolve, { once: true });
+      a.currentTime = 590;
+    }));
+    type Fetch = { status: number; range: string | null; contentRange: string | null };
+    const fetches = () => page.evaluate(() => (window as unknown as { voxgateConsole: { recordingFetches: Fetch[] } }).voxgateConsole.recordingFetches);
+    // The seek near the end asked for bytes from there on (590 s × 32000 B/s ≈ 18.9 MB).
+    await poll(async () => (await fetches()).some((f) => f.status === 206 && Number(/^bytes=(\d+)-/.exec(f.range ?? '')?.[1] ?? 0) > 18_000_000)).toBe(true);
     await page.close();
   });
 

@@ -125,3 +125,40 @@ export async function readSse(path, onEvent, { signal, lastEventId } = {}) {
     }
   }
 }
+
+/** What the recording worker reported (tests and debugging read it: window.voxgateConsole). */
+export const recordingFetches = [];
+window.voxgateConsole = { recordingFetches };
+
+let worker = null;
+/**
+ * Registers recording-sw.js (scope /console) and answers its requests for the key. Resolves
+ * true once this page is controlled by it, false where service workers are unavailable
+ * (a plain-http address other than localhost is not a secure context).
+ */
+export function recordingWorker() {
+  if (worker) return worker;
+  worker = (async () => {
+    if (!('serviceWorker' in navigator) || !window.isSecureContext) return false;
+    navigator.serviceWorker.addEventListener('message', (ev) => {
+      const m = ev.data || {};
+      if (m.type === 'voxgate:key?' && ev.ports[0]) ev.ports[0].postMessage(session.key);
+      else if (m.type === 'voxgate:recording-fetch') recordingFetches.push({ status: m.status, range: m.range, contentRange: m.contentRange });
+    });
+    try {
+      await navigator.serviceWorker.register('/console/recording-sw.js', { scope: '/console' });
+      await navigator.serviceWorker.ready;
+      if (!navigator.serviceWorker.controller) {
+        // First visit: the worker claims this page when it activates.
+        await new Promise((resolve) => {
+          navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true });
+          setTimeout(resolve, 3000);
+        });
+      }
+      return Boolean(navigator.serviceWorker.controller);
+    } catch {
+      return false;
+    }
+  })();
+  return worker;
+}

@@ -3,7 +3,7 @@
 // Each page module exports `render(view, params)` and returns a cleanup function (timers,
 // streams), which runs when the operator navigates away.
 
-import { api, ApiError, session } from './api.js';
+import { api, ApiError, recordingWorker, session } from './api.js';
 import { $, clear, explain, h } from './dom.js';
 
 const SECTIONS = [
@@ -114,6 +114,9 @@ els.signout.addEventListener('click', () => {
 window.addEventListener('hashchange', () => void route());
 // A request anywhere that finds the key revoked sends the operator back to sign-in.
 window.addEventListener('voxgate:unauthorized', () => showSignin('The key was refused (revoked?). Sign in again.'));
+
+// Early, so the worker controls this page before a recording is opened.
+void recordingWorker();
 
 (async () => {
   if (session.key && (await signIn(session.key))) await route();

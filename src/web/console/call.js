@@ -3,7 +3,7 @@
 // latency, and End call. While the call runs, GET /v1/calls/:id every 2 s keeps status and
 // latency current; the transcript comes from the stream alone.
 
-import { api, ApiError, fetchBlob, readSse, session } from './api.js';
+import { api, ApiError, fetchBlob, readSse, recordingWorker, session } from './api.js';
 import { agentName, loadAgents } from './agent-names.js';
 import { clear, endReasonText, explain, fmtDuration, fmtTime, h, liveSeconds, statusBadge, TERMINAL, toast } from './dom.js';
 import { renderLatency } from './latency.js';
@@ -48,6 +48,7 @@ export async function render(view, { id }) {
   const ctl = new AbortController();
   let detachWave = null;
   let objectUrl = null;
+  let recordingLoading = false;
   let pollTimer = null;
 
   function showFacts() {
@@ -133,19 +134,32 @@ export async function render(view, { id }) {
   }
 
   async function loadRecording() {
-    if (objectUrl || !call.recordingAvailable) return;
+    if (recordingLoading || !call.recordingAvailable) return;
+    recordingLoading = true;
     recordingNote.textContent = 'Loading the recording…';
+    const path = `/v1/calls/${encodeURIComponent(call.id)}/recording`;
     try {
-      // The <audio> element cannot send the key: the WAV is fetched with it and played from
-      // memory (an object URL), which also makes every seek instant. The same bytes draw the waveforms.
-      const blob = await fetchBlob(`/v1/calls/${encodeURIComponent(call.id)}/recording`, { signal: ctl.signal });
+      // The player streams from /v1 with Range requests through the console's service worker,
+      // which adds the key an <audio> element cannot send; playback and seeks do not wait for
+      // the whole file. Without the worker (no secure context), the WAV plays from memory.
+      const streamed = await recordingWorker();
+      if (streamed) {
+        audio.dataset.source = 'range';
+        audio.src = path;
+        clear(recordingBox).append(audio);
+      }
+      // The waveforms need every sample: the whole file, fetched with the key.
+      const blob = await fetchBlob(path, { signal: ctl.signal });
       if (stopped) return;
       const wav = parseWav(await blob.arrayBuffer());
-      objectUrl = URL.createObjectURL(blob);
-      audio.src = objectUrl;
-      clear(recordingBox).append(audio);
+      if (!streamed) {
+        objectUrl = URL.createObjectURL(blob);
+        audio.dataset.source = 'memory';
+        audio.src = objectUrl;
+        clear(recordingBox).append(audio);
+      }
       detachWave = mountWaveform(recordingBox, audio, wav);
-      recordingNote.textContent = `${fmtDuration(wav.seconds)} · stereo, ${wav.sampleRate} Hz. Click the waveform to seek.`;
+      recordingNote.textContent = `${fmtDuration(wav.seconds)} · stereo, ${wav.sampleRate} Hz · caller left, agent right. Click the waveform to seek.`;
     } catch (err) {
       if (stopped) return;
       recordingNote.textContent = err instanceof ApiError && err.code === 'recording_not_found' ? 'This call has no recording.' : `The recording could not be loaded: ${explain(err)}`;
