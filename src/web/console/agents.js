@@ -1,6 +1,6 @@
 // Agents: the list, with a link to create one. Each row opens the agent's form (agent-form.js).
 import { listAll, session } from './api.js';
-import { explain, fmtTime, h } from './dom.js';
+import { explain, fmtTime, h, labelCells } from './dom.js';
 
 const ARCH_TEXT = { pipeline: 'Pipeline (STT → LLM → TTS)', realtime: 'Realtime (speech to speech)', text: 'Text only' };
 
@@ -17,7 +17,7 @@ export async function render(view) {
   }
   view.append(
     h('div', { class: 'table-wrap' },
-      h('table', { id: 'agents', class: 'table' },
+      labelCells(h('table', { id: 'agents', class: 'table' },
         h('thead', {}, h('tr', {}, ...['Name', 'Architecture', 'Voice', 'Calls', 'Active', 'Updated'].map((t) => h('th', { scope: 'col' }, t)))),
         h('tbody', {}, ...agents.map((a) =>
           h('tr', { dataset: { agentId: a.id }, class: 'clickable', onclick: () => (location.hash = `#/agents/${encodeURIComponent(a.id)}`) },
@@ -26,7 +26,7 @@ export async function render(view) {
             h('td', {}, voiceSummary(a)),
             h('td', {}, a.voiceMode.replace(/_/g, ' ')),
             h('td', {}, a.active ? 'Yes' : 'No'),
-            h('td', {}, fmtTime(a.updatedAt))))))),
+            h('td', {}, fmtTime(a.updatedAt)))))))),
     agents.length === 0 ? h('p', { class: 'empty' }, 'No agents yet.') : null,
   );
   return null;

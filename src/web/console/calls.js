@@ -5,7 +5,7 @@
 
 import { api } from './api.js';
 import { agentName, loadAgents } from './agent-names.js';
-import { clear, endReasonText, explain, fmtDuration, fmtTime, h, liveSeconds, statusBadge, STATUS_TEXT, TERMINAL } from './dom.js';
+import { clear, endReasonText, explain, fmtDuration, fmtTime, h, labelCells, liveSeconds, statusBadge, STATUS_TEXT, TERMINAL } from './dom.js';
 
 /** 2 s: a new call shows up about as fast as a person looks; 30 requests/min per tab. */
 const POLL_MS = 2000;
@@ -52,6 +52,7 @@ export async function render(view) {
       if (stopped || ctl.signal.aborted) return;
       error.hidden = true;
       clear(tbody).append(...page.items.map((c) => row(c, agents)));
+      labelCells(tbody.parentElement);
       empty.hidden = page.items.length > 0;
       updated.textContent = `Live · updated ${new Date().toLocaleTimeString()}`;
     } catch (err) {
@@ -80,6 +81,6 @@ function row(c, agents) {
     h('td', { class: 'mono' }, c.toNumber || '—'),
     h('td', {}, fmtTime(c.startedAt || c.createdAt)),
     h('td', {}, duration),
-    h('td', { class: 'reason', title: c.endReason || '' }, endReasonText(c.endReason)),
+    h('td', { class: 'reason', title: c.endReason || '' }, endReasonText(c.endReason) || '—'),
   );
 }

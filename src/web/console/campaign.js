@@ -4,7 +4,7 @@
 import { api, session } from './api.js';
 import { agentName, loadAgents } from './agent-names.js';
 import { CAMPAIGN_STATUS } from './campaigns.js';
-import { clear, explain, h, toast } from './dom.js';
+import { clear, explain, h, labelCells, toast } from './dom.js';
 import { contactsFromCsv } from './csv.js';
 
 /** API.md: at most 5000 contacts per request. */
@@ -64,11 +64,11 @@ export async function render(view, { id }) {
     try {
       const r = await api('GET', `/v1/campaigns/${encodeURIComponent(c.id)}/results`);
       const cols = r.columns || [];
-      clear(results).append(h('table', { class: 'table', id: 'campaign-results' },
+      clear(results).append(labelCells(h('table', { class: 'table', id: 'campaign-results' },
         h('thead', {}, h('tr', {}, ...['Phone', 'Name', 'Status', 'Attempts', ...cols].map((t) => h('th', { scope: 'col' }, t)))),
         h('tbody', {}, ...r.rows.map((row) => h('tr', { dataset: { contactId: row.contactId } },
           h('td', { class: 'mono' }, row.phone), h('td', {}, row.name || '—'), h('td', {}, row.status), h('td', {}, String(row.attempts)),
-          ...cols.map((col) => h('td', {}, cell(row.result ? row.result[col] : undefined))))))));
+          ...cols.map((col) => h('td', {}, cell(row.result ? row.result[col] : undefined)))))))));
       if (r.rows.length === 0) results.append(h('p', { class: 'empty' }, 'No contacts yet.'));
     } catch (err) {
       clear(results).append(h('p', { class: 'error' }, explain(err)));

@@ -2,7 +2,7 @@
 // approves (Approvals), never a click here.
 import { api, listAll, session } from './api.js';
 import { agentName, loadAgents } from './agent-names.js';
-import { explain, fmtTime, h, showFieldErrors } from './dom.js';
+import { explain, fmtTime, h, labelCells, showFieldErrors } from './dom.js';
 
 export const CAMPAIGN_STATUS = { draft: 'Draft', running: 'Running', paused: 'Paused', stopped: 'Stopped', completed: 'Completed' };
 
@@ -18,7 +18,7 @@ export async function render(view) {
   }
   view.append(
     h('div', { class: 'table-wrap' },
-      h('table', { id: 'campaigns', class: 'table' },
+      labelCells(h('table', { id: 'campaigns', class: 'table' },
         h('thead', {}, h('tr', {}, ...['Name', 'Status', 'Agent', 'Contacts', 'Done', 'Created'].map((t) => h('th', { scope: 'col' }, t)))),
         h('tbody', {}, ...campaigns.map((c) =>
           h('tr', { dataset: { campaignId: c.id }, class: 'clickable', onclick: () => (location.hash = `#/campaigns/${encodeURIComponent(c.id)}`) },
@@ -27,7 +27,7 @@ export async function render(view) {
             h('td', {}, agentName(agents, c.agentId)),
             h('td', {}, String(c.contacts.total)),
             h('td', {}, String(c.contacts.completed)),
-            h('td', {}, fmtTime(c.createdAt))))))),
+            h('td', {}, fmtTime(c.createdAt)))))))),
     campaigns.length === 0 ? h('p', { class: 'empty' }, 'No campaigns yet.') : null,
   );
   if (session.can('campaigns:write')) view.append(await createForm(agents));

@@ -186,3 +186,10 @@ export function showFieldErrors(form, err) {
   }
   return placed;
 }
+
+/** Each cell learns its column's heading: on narrow screens rows become cards that show it. */
+export function labelCells(table) {
+  const heads = table.tHead ? [...table.tHead.rows[0].cells].map((c) => c.textContent) : [];
+  for (const body of table.tBodies) for (const row of body.rows) [...row.cells].forEach((c, i) => heads[i] && (c.dataset.label = heads[i]));
+  return table;
+}

@@ -1,7 +1,7 @@
 // API keys: list, create with scopes (only scopes this key holds can be granted — API.md), and
 // revoke. A new key's secret is shown once, here, and never again.
 import { api, listAll, session } from './api.js';
-import { clear, explain, fmtTime, h, showFieldErrors, toast } from './dom.js';
+import { clear, explain, fmtTime, h, labelCells, showFieldErrors, toast } from './dom.js';
 
 const SCOPES = ['agents:read', 'agents:write', 'numbers:read', 'numbers:write', 'calls:read', 'calls:write', 'knowledge:read', 'knowledge:write',
   'campaigns:read', 'campaigns:write', 'campaigns:execute', 'approvals:write', 'keys:write', 'read:all', 'admin'];
@@ -14,7 +14,7 @@ export async function render(view) {
   async function load() {
     try {
       const keys = await listAll('/v1/keys');
-      clear(table).append(h('table', { id: 'keys', class: 'table' },
+      clear(table).append(labelCells(h('table', { id: 'keys', class: 'table' },
         h('thead', {}, h('tr', {}, ...['Name', 'Owner', 'Scopes', 'Created', 'State', ''].map((t) => h('th', { scope: 'col' }, t)))),
         h('tbody', {}, ...keys.map((k) => h('tr', { dataset: { keyId: k.id } },
           h('td', {}, k.name || h('span', { class: 'muted' }, k.id)),
@@ -22,7 +22,7 @@ export async function render(view) {
           h('td', { class: 'scopes' }, ...k.scopes.map((s) => h('span', { class: 'chip' }, s))),
           h('td', {}, fmtTime(k.createdAt)),
           h('td', {}, k.revokedAt ? `Revoked ${fmtTime(k.revokedAt)}` : k.id === session.me.keyId ? 'Active (this key)' : 'Active'),
-          h('td', {}, !k.revokedAt && k.id !== session.me.keyId ? h('button', { type: 'button', class: 'btn btn-small btn-danger', onclick: () => void revoke(k) }, 'Revoke') : null))))));
+          h('td', {}, !k.revokedAt && k.id !== session.me.keyId ? h('button', { type: 'button', class: 'btn btn-small btn-danger', onclick: () => void revoke(k) }, 'Revoke') : null)))))));
     } catch (err) {
       clear(table).append(h('p', { class: 'error' }, explain(err)));
     }

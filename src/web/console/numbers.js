@@ -2,7 +2,7 @@
 // which agent answers each, register one, attach an agent, remove one.
 import { api, listAll, session } from './api.js';
 import { agentName, loadAgents } from './agent-names.js';
-import { explain, fmtTime, h, showFieldErrors, toast } from './dom.js';
+import { explain, fmtTime, h, labelCells, showFieldErrors, toast } from './dom.js';
 
 export async function render(view) {
   const agents = await loadAgents();
@@ -18,7 +18,7 @@ export async function render(view) {
   const agentOptions = (selected) => [h('option', { value: '' }, '— none —'), ...[...agents.values()].filter((a) => a.architecture !== 'text').map((a) => h('option', { value: a.id, selected: a.id === selected }, a.name))];
   view.append(
     h('div', { class: 'table-wrap' },
-      h('table', { id: 'numbers', class: 'table' },
+      labelCells(h('table', { id: 'numbers', class: 'table' },
         h('thead', {}, h('tr', {}, ...['Number', 'Label', 'Agent', 'Registered', ''].map((t) => h('th', { scope: 'col' }, t)))),
         h('tbody', {}, ...numbers.map((n) =>
           h('tr', { dataset: { numberId: n.id } },
@@ -28,7 +28,7 @@ export async function render(view) {
               ? h('select', { 'aria-label': `Agent for ${n.phoneNumber}`, onchange: (ev) => void attach(n, ev.target.value) }, ...agentOptions(n.agentId))
               : n.agentId ? agentName(agents, n.agentId) : '—'),
             h('td', {}, fmtTime(n.createdAt)),
-            h('td', {}, canWrite ? h('button', { type: 'button', class: 'btn btn-small', onclick: () => void remove(n) }, 'Remove') : null)))))),
+            h('td', {}, canWrite ? h('button', { type: 'button', class: 'btn btn-small', onclick: () => void remove(n) }, 'Remove') : null))))))),
     numbers.length === 0 ? h('p', { class: 'empty' }, 'No numbers registered. Buy one in Twilio, point its voice webhook at /twilio/voice, and register it here.') : null,
   );
 
