@@ -173,6 +173,13 @@ describe('operator console', () => {
     await poll(() => row.getAttribute('data-status')).toBe('in-progress');
     expect(await row.innerText()).toContain('Front desk');
     await lookAt(page, 'calls', ['#calls', `#calls tr[data-call-id="${call.id}"]`]);
+    // Filters go to the API: a web-only list has no phone call; by this agent and live, it is back.
+    await page.locator('select[name=direction]').selectOption('web');
+    await poll(() => row.count()).toBe(0);
+    await page.locator('select[name=direction]').selectOption('');
+    await page.locator('select[name=agentId]').selectOption(agent.body.id);
+    await page.locator('select[name=status]').selectOption('in-progress');
+    await poll(() => row.count()).toBe(1);
 
     // The call page: the greeting and the caller's question stream into the transcript.
     await row.click();
@@ -246,6 +253,7 @@ describe('operator console', () => {
     const audio = page.locator('#call-recording');
     await poll(() => audio.evaluate((a: HTMLAudioElement) => a.readyState), 20_000).toBeGreaterThanOrEqual(1);
     expect(await audio.getAttribute('data-source')).toBe('range');
+    expect(await page.locator('[data-fact=end-reason]').textContent()).toBe('The caller hung up');
     await audio.evaluate((a: HTMLAudioElement) => new Promise((resolve) => {
       a.addEventListener('seeked', resolve, { once: true });
       a.currentTime = 590;
@@ -255,6 +263,14 @@ describe('operator console', () => {
     // The seek near the end asked for bytes from there on (590 s × 32000 B/s ≈ 18.9 MB).
     await poll(async () => (await fetches()).some((f) => f.status === 206 && Number(/^bytes=(\d+)-/.exec(f.range ?? '')?.[1] ?? 0) > 18_000_000)).toBe(true);
     await page.close();
+
+    // A key that may only read calls is offered no End call, and no other section.
+    const reader = await mintKey(t, 'admin', ['calls:read']);
+    const ro = await openConsole(reader, `#/calls/${call.id}`);
+    await ro.locator('[data-fact=agent]').waitFor();
+    expect(await ro.locator('#nav a').allTextContents()).toEqual(['Calls']);
+    expect(await ro.locator('#call-end').count()).toBe(0);
+    await ro.close();
   });
 
   it('creates an agent in the form, says what is wrong at the field, and the agent takes a web call', { timeout: 90_000 }, async () => {
@@ -268,6 +284,13 @@ describe('operator console', () => {
     expect(await form.locator('[data-field=stt]').isVisible()).toBe(false);
     expect(await form.locator('[data-field=realtimeProvider]').isVisible()).toBe(true);
     await form.locator('select[name=architecture]').selectOption('pipeline');
+    // The brain: a webhook conversation server has a URL and no model.
+    await form.locator('select[name="llm.provider"]').selectOption('webhook');
+    expect(await form.locator('[data-field=model]').isVisible()).toBe(false);
+    expect(await form.locator('[data-field="llm.url"]').isVisible()).toBe(true);
+    expect(await form.locator('[data-field="llm.baseUrl"]').isVisible()).toBe(false);
+    await form.locator('select[name="llm.provider"]').selectOption('openai');
+    expect(await form.locator('[data-field=model]').isVisible()).toBe(true);
 
     // Nothing filled in: the 422 lands on the fields.
     await form.getByRole('button', { name: 'Create agent' }).click();
