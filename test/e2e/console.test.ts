@@ -29,6 +29,7 @@ import { recordingPath } from '../../src/session/index.js';
 const ARTIFACTS = path.resolve('test-artifacts', 'console');
 const GREETING = 'Hello, thanks for calling Acme. How can I help?';
 const ANSWER = 'We open at nine and close at five.';
+const MENU = 'Our menu has soups, salads, sandwiches, pastas, pizzas, grilled fish, roast chicken, three vegan bowls, a kids menu, and a long list of desserts that changes with the seasons.';
 const poll = <T>(fn: () => T | Promise<T>, timeout = 20_000) => expect.poll(fn, { timeout, interval: 50 });
 
 let twilio: FakeTwilioRest;
@@ -58,7 +59,12 @@ beforeAll(async () => {
   twilio = await new FakeTwilioRest().start();
   [dg, chat, el] = await Promise.all([
     startFakeDeepgram({ transcripts: [], fallbackTranscript: 'What are your hours?' }),
-    startFakeOpenAiChat({ respond: () => ({ tokens: ['We open at nine ', 'and close at five.'] }) }),
+    startFakeOpenAiChat({
+      respond: (req) => {
+        const last = String([...req.body.messages].reverse().find((m: { role: string }) => m.role === 'user')?.content ?? '');
+        return { tokens: last.includes('menu') ? [MENU] : ['We open at nine ', 'and close at five.'] };
+      },
+    }),
     startFakeElevenLabs({ msPerChar: 20 }),
   ]);
   t = await createTestApp({
@@ -189,7 +195,19 @@ describe('operator console', () => {
     carrier.say(readUlawFixture('question'));
     await poll(() => transcript.locator('li[data-role=user][data-final=true]').first().textContent(), 30_000).toContain('What are your hours?');
     await poll(() => transcript.locator('li[data-role=agent][data-final=true]').nth(1).textContent(), 30_000).toContain(ANSWER);
-    await lookAt(page, 'call-live', ['#call-transcript', '#call-end', '#call-latency']);
+    // A long answer, cut off by the caller: the transcript marks the agent's line interrupted.
+    dg.options.fallbackTranscript = 'Tell me about the menu.';
+    carrier.say(readUlawFixture('question'));
+    await poll(() => el.ws.some((c) => c.text.includes('soups')), 30_000).toBe(true);
+    const menuStart = carrier.playedBytes;
+    await poll(() => carrier.playedBytes - menuStart > 8 * 1500, 30_000).toBe(true);
+    dg.options.fallbackTranscript = 'Thanks, that is all.';
+    carrier.say(readUlawFixture('long'));
+    const cut = transcript.locator('li[data-role=agent][data-interrupted=true]');
+    await poll(() => cut.count(), 30_000).toBe(1);
+    expect(await cut.locator('.tag').textContent()).toBe('interrupted');
+    expect(MENU.startsWith((await cut.locator('.text').textContent())!.replace(/\s*[—-]*$/, '').slice(0, 10))).toBe(true);
+    await lookAt(page, 'call-live', ['#call-transcript', '#call-end', '#call-latency', '#call-transcript li[data-interrupted=true]']);
 
     await carrier.hangup();
     await poll(() => page.locator('[data-fact=end-reason]').textContent(), 20_000).toBe('The caller hung up');

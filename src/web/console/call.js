@@ -91,7 +91,11 @@ export async function render(view, { id }) {
     if (!li) {
       if (!final && !String(text).trim()) return;
       li = h('li', { dataset: { role } }, h('span', { class: 'who' }, { user: 'Caller', agent: 'Agent', tool: 'Tool', system: 'System' }[role]), h('span', { class: 'text' }));
-      transcript.append(li);
+      // A final line that ends while the other side's words are still arriving (the agent cut
+      // off by the caller) goes before those words: it was said first.
+      const other = open[role === 'user' ? 'agent' : 'user'];
+      if (final && other) transcript.insertBefore(li, other);
+      else transcript.append(li);
       transcriptEmpty.hidden = true;
     }
     li.querySelector('.text').textContent = text;
