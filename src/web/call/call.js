@@ -208,7 +208,10 @@ function showLine(role, text, final, interrupted) {
     const body = document.createElement('span');
     body.className = 'text';
     li.append(who, body);
-    ui.transcript.append(li);
+    // A line that ends while the other side's words are still arriving was said first.
+    const other = open[role === 'user' ? 'agent' : 'user'];
+    if (final && other) ui.transcript.insertBefore(li, other);
+    else ui.transcript.append(li);
     ui.empty.hidden = true;
   }
   li.querySelector('.text').textContent = text;
