@@ -321,10 +321,11 @@ describe('operator console', () => {
     await form.locator('input[name=firstMessage]').fill(GREETING);
     await form.locator('input[name=voiceId]').fill('voice-bistro');
     await form.locator('select[name=voiceMode]').selectOption('web');
+    await form.locator('input[name="builtin.transfer_call"]').uncheck();
     await form.getByRole('button', { name: 'Create agent' }).click();
     await page.locator('#agent-web-call').waitFor();
     const agentId = decodeURIComponent(new URL(page.url()).hash.split('/')[2]!);
-    expect(await t.ctx.store.getAgent(agentId)).toMatchObject({ name: 'Bistro host', architecture: 'pipeline', stt: 'deepgram', tts: 'elevenlabs', voiceId: 'voice-bistro', voiceMode: 'web' });
+    expect(await t.ctx.store.getAgent(agentId)).toMatchObject({ name: 'Bistro host', architecture: 'pipeline', stt: 'deepgram', tts: 'elevenlabs', voiceId: 'voice-bistro', voiceMode: 'web', disabledTools: ['transfer_call'] });
     await lookAt(page, 'agent-edit', ['#agent-form', '#agent-web-call', '#agent-tools', '#agent-env']);
 
     await page.evaluate(() => (location.hash = '#/agents'));
@@ -350,6 +351,12 @@ describe('operator console', () => {
     await poll(() => callPage.locator('#notice').textContent()).toMatch(/already been used|has ended/);
     expect(await callPage.getByRole('button', { name: 'Start call' }).isVisible()).toBe(false);
     await callPage.close();
+
+    // Editing: switching to realtime sends only realtime's fields and clears the pipeline's.
+    await form.locator('select[name=architecture]').selectOption('realtime');
+    await form.getByRole('button', { name: 'Save changes' }).click();
+    await poll(async () => (await t.ctx.store.getAgent(agentId))?.architecture).toBe('realtime');
+    expect(await t.ctx.store.getAgent(agentId)).toMatchObject({ realtimeProvider: 'openai', stt: null, tts: null, model: null, voiceId: 'voice-bistro' });
     expect(pageErrors).toEqual([]);
     await page.close();
   });

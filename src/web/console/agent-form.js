@@ -38,8 +38,13 @@ const FIELDS = [
   { name: 'turnDetection.silenceMs', label: 'End of turn after silence (ms)', kind: 'number', arch: ['pipeline', 'realtime'], placeholder: 'default' },
   { name: 'turnDetection.minInterruptionMs', label: 'Barge-in after speech (ms)', kind: 'number', arch: ['pipeline', 'realtime'], placeholder: 'default' },
   { name: 'turnDetection.interruptible', label: 'Caller may interrupt', kind: 'checkbox', arch: ['pipeline', 'realtime'] },
+  { name: 'builtin.end_call', label: 'May hang up (end_call)', kind: 'checkbox', arch: ['pipeline', 'realtime'] },
+  { name: 'builtin.transfer_call', label: 'May transfer phone calls (transfer_call)', kind: 'checkbox', arch: ['pipeline', 'realtime'] },
   { name: 'active', label: 'Active', kind: 'checkbox' },
 ];
+
+/** The built-in tools (API.md): on unless listed in the agent's `disabledTools`. */
+const BUILTINS = ['end_call', 'transfer_call'];
 
 const get = (obj, path) => path.split('.').reduce((o, k) => (o == null ? undefined : o[k]), obj);
 
@@ -77,6 +82,10 @@ export async function render(view, { id }) {
   const defaults = { architecture: 'pipeline', language: 'en', 'llm.provider': 'openai', model: 'gpt-4o-mini', stt: 'deepgram', tts: 'elevenlabs', realtimeProvider: 'openai', voiceMode: 'web_and_phone', 'turnDetection.interruptible': true, active: true };
   for (const f of FIELDS) {
     const el = input(f.name);
+    if (f.name.startsWith('builtin.')) {
+      el.checked = !(agent && agent.disabledTools.includes(f.name.slice(8)));
+      continue;
+    }
     const v = agent ? get(agent, f.name) ?? (f.name === 'llm.provider' ? 'openai' : undefined) : defaults[f.name];
     if (f.kind === 'checkbox') el.checked = v === undefined ? f.name === 'turnDetection.interruptible' : Boolean(v);
     else if (v !== undefined && v !== null) el.value = String(v);
@@ -107,7 +116,7 @@ export async function render(view, { id }) {
     const out = {};
     const arch = input('architecture').value;
     for (const f of FIELDS) {
-      if (f.name.startsWith('llm.') || f.name.startsWith('turnDetection.')) continue;
+      if (f.name.startsWith('llm.') || f.name.startsWith('turnDetection.') || f.name.startsWith('builtin.')) continue;
       const el = input(f.name);
       if (!visible(f)) {
         // Switching architecture: clear what the new one does not use.
@@ -120,6 +129,7 @@ export async function render(view, { id }) {
       else out[f.name] = el.value.trim();
     }
     if (arch === 'text') out.voiceMode = 'off';
+    else out.disabledTools = BUILTINS.filter((b) => !input(`builtin.${b}`).checked);
     // llm is only sent when it says something: absent means the built-in OpenAI brain.
     const provider = input('llm.provider').value;
     if (arch !== 'realtime' && (provider !== 'openai' || (agent && agent.llm))) {
