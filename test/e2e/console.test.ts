@@ -61,7 +61,7 @@ beforeAll(async () => {
     startFakeDeepgram({ transcripts: [], fallbackTranscript: 'What are your hours?' }),
     startFakeOpenAiChat({
       respond: (req) => {
-        const last = String([...req.body.messages].reverse().find((m: { role: string }) => m.role === 'user')?.content ?? '');
+        const last = String([...req.body.messages].reverse().find((m) => m.role === 'user')?.content ?? '');
         return { tokens: last.includes('menu') ? [MENU] : ['We open at nine ', 'and close at five.'] };
       },
     }),

@@ -125,7 +125,9 @@ export async function render(view, { id }) {
       }
       if (f.kind === 'checkbox') out[f.name] = el.checked;
       else if (f.kind === 'number') out[f.name] = el.value === '' ? (agent ? null : undefined) : Number(el.value);
-      else if (el.value.trim() === '') out[f.name] = f.name === 'firstMessage' && agent ? null : undefined;
+      // Empty: not sent on create; on edit, null clears it (PATCH), and a required field's
+      // null comes back as a 422 at that field.
+      else if (el.value.trim() === '') out[f.name] = agent ? null : undefined;
       else out[f.name] = el.value.trim();
     }
     if (arch === 'text') out.voiceMode = 'off';
@@ -140,6 +142,7 @@ export async function render(view, { id }) {
       }
       out.llm = llm;
     } else if (arch === 'realtime' && agent && agent.llm) out.llm = null;
+    if (arch === 'text' && agent && agent.turnDetection) out.turnDetection = null;
     if (arch !== 'text') {
       const td = {};
       for (const k of ['silenceMs', 'minInterruptionMs']) {
