@@ -1,19 +1,18 @@
 /**
  * The operator console (API.md, Console) in real Chromium against a whole gateway with the
  * fakes: a phone call placed through the Twilio simulator (signed webhook + carrier media
- * stream, Deepgram / OpenAI chat / ElevenLabs fakes) appears in the live list without a reload;
- * its transcript streams; after the hang-up the stereo recording plays to `ended` and the latency
- * chart has a bar per measured turn. An agent created in the form takes a web call (Chromium's
- * fake microphone). A campaign's contacts come from a CSV, its start request appears on the
- * approvals page and a second owner's key approves it. Every page is screenshotted at 1280 and
- * 390 px into test-artifacts/console/ and checked like a person would: the key elements are
- * visible, nothing scrolls sideways, the browser logged no errors.
+ * stream, Deepgram / OpenAI chat / ElevenLabs fakes) appears in the live list without a reload
+ * and moves through the filters; its transcript streams, a barge-in marked; after the hang-up
+ * the stereo recording plays to `ended` through HTTP Range requests and the latency chart has a
+ * bar per measured turn. A long recording seeks by Range. An agent created in the form takes a
+ * web call (Chromium's fake microphone). Campaigns, approvals, numbers and keys:
+ * console-admin.test.ts. Screenshots: test-artifacts/console/ (console-browser.ts).
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { createTestApp, type TestApp } from '../helpers/test-app.js';
 import { FakeTwilioRest, parseStream } from '../fakes/twilio-rest.js';
 import { TwilioCarrier } from '../fakes/twilio-carrier.js';
@@ -22,15 +21,14 @@ import { startFakeOpenAiChat, type FakeOpenAiChat } from '../fakes/openai-chat.j
 import { startFakeElevenLabs, type FakeElevenLabs } from '../fakes/elevenlabs.js';
 import { fixturePath, readUlawFixture } from '../helpers/fixtures.js';
 import { parseWav, wavHeader } from '../../src/media/index.js';
-import { mintKey, REVIEWER_SCOPES, seedCampaign } from '../campaigns/api-fixtures.js';
+import { mintKey } from '../campaigns/api-fixtures.js';
 import { makeAgent, makeCall } from '../store/fixtures.js';
 import { recordingPath } from '../../src/session/index.js';
+import { ARTIFACTS, ConsoleDriver, launchBrowser, poll } from './console-browser.js';
 
-const ARTIFACTS = path.resolve('test-artifacts', 'console');
 const GREETING = 'Hello, thanks for calling Acme. How can I help?';
 const ANSWER = 'We open at nine and close at five.';
 const MENU = 'Our menu has soups, salads, sandwiches, pastas, pizzas, grilled fish, roast chicken, three vegan bowls, a kids menu, and a long list of desserts that changes with the seasons.';
-const poll = <T>(fn: () => T | Promise<T>, timeout = 20_000) => expect.poll(fn, { timeout, interval: 50 });
 
 let twilio: FakeTwilioRest;
 let dg: FakeDeepgram;
@@ -38,9 +36,8 @@ let chat: FakeOpenAiChat;
 let el: FakeElevenLabs;
 let t: TestApp;
 let browser: BrowserContext;
+let ui: ConsoleDriver;
 let workDir: string;
-/** Errors any console page logged (console.error or an uncaught exception), by page. */
-const pageErrors: string[] = [];
 
 /** Chromium's fake microphone for the web call: 1 s of silence, a question, 2 s of silence. */
 function micWav(dir: string): string {
@@ -55,7 +52,6 @@ function micWav(dir: string): string {
 
 beforeAll(async () => {
   workDir = mkdtempSync(path.join(tmpdir(), 'voxgate-console-'));
-  mkdirSync(ARTIFACTS, { recursive: true });
   twilio = await new FakeTwilioRest().start();
   [dg, chat, el] = await Promise.all([
     startFakeDeepgram({ transcripts: [], fallbackTranscript: 'What are your hours?' }),
@@ -78,24 +74,13 @@ beforeAll(async () => {
       ELEVENLABS_BASE_URL: el.url,
     },
   });
-  browser = await chromium.launchPersistentContext(path.join(workDir, 'profile'), {
-    executablePath: '/usr/bin/chromium',
-    viewport: { width: 1280, height: 900 },
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--use-fake-ui-for-media-stream',
-      '--use-fake-device-for-media-stream',
-      `--use-file-for-fake-audio-capture=${micWav(workDir)}`,
-      '--autoplay-policy=no-user-gesture-required',
-    ],
-  });
+  browser = await launchBrowser(path.join(workDir, 'profile'), [
+    '--use-fake-ui-for-media-stream',
+    '--use-fake-device-for-media-stream',
+    `--use-file-for-fake-audio-capture=${micWav(workDir)}`,
+    '--autoplay-policy=no-user-gesture-required',
+  ]);
+  ui = new ConsoleDriver(browser, t.baseUrl);
 }, 120_000);
 
 afterAll(async () => {
@@ -105,59 +90,10 @@ afterAll(async () => {
   if (workDir) rmSync(workDir, { recursive: true, force: true });
 });
 
-async function openConsole(key: string, hash = '#/calls'): Promise<Page> {
-  const page = await browser.newPage();
-  page.on('pageerror', (e) => pageErrors.push(`${page.url()}: ${e.message}`));
-  page.on('console', (m) => {
-    // Chromium logs every 4xx answer as "Failed to load resource"; the console asks on purpose
-    // (a 422 it shows at the field, /v1/voices that this gateway may not have) and says so in
-    // words, which the tests check. Anything else logged as an error fails the page.
-    if (m.type() === 'error' && !/Failed to load resource: the server responded with a status of 4\d\d/.test(m.text())) {
-      pageErrors.push(`${page.url()}: ${m.text()}`);
-    }
-  });
-  // A new user's first request: the root sends them to the console.
-  await page.goto(`${t.baseUrl}/`);
-  expect(new URL(page.url()).pathname).toBe('/console');
-  await page.locator('#console-signin input[name=key]').fill(key);
-  await page.locator('#console-signin').getByRole('button', { name: 'Sign in' }).click();
-  await page.locator('#nav a').first().waitFor();
-  await page.evaluate((h) => (location.hash = h), hash);
-  return page;
-}
-
-/**
- * The person-like check of a page at 1280 and 390 px: the named elements are visible, the
- * document is no wider than the window, and a screenshot goes to the artifacts.
- */
-async function lookAt(page: Page, name: string, visible: string[]): Promise<void> {
-  for (const width of [1280, 390]) {
-    await page.setViewportSize({ width, height: width === 390 ? 844 : 900 });
-    // One frame for the layout (and the waveform's ResizeObserver) to settle.
-    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
-    for (const sel of visible) expect(await page.locator(sel).first().isVisible(), `${name} @${width}: ${sel} visible`).toBe(true);
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-    expect(overflow, `${name} @${width}: horizontal overflow`).toBeLessThanOrEqual(0);
-    await page.screenshot({ path: path.join(ARTIFACTS, `${name}-${width}.png`), fullPage: true });
-  }
-  await page.setViewportSize({ width: 1280, height: 900 });
-  expect(pageErrors).toEqual([]);
-}
-
 describe('operator console', () => {
   beforeEach(() => {
-    pageErrors.length = 0;
+    ui.errors.length = 0;
   });
-  it('shows the sign-in page and refuses an unknown key in words', async () => {
-    const page = await browser.newPage();
-    await page.goto(`${t.baseUrl}/console`);
-    await lookAt(page, 'signin', ['#console-signin', '#console-signin input[name=key]']);
-    await page.locator('#console-signin input[name=key]').fill('vg_not_a_key');
-    await page.keyboard.press('Enter');
-    await poll(() => page.locator('#signin-error').textContent()).toMatch(/not recognised/);
-    await page.close();
-  });
-
   it('follows a phone call live: list, transcript, recording, latency', { timeout: 120_000 }, async () => {
     const agent = await t.api('POST', '/v1/agents', {
       name: 'Front desk', architecture: 'pipeline', systemPrompt: 'You answer calls for Acme.', firstMessage: GREETING,
@@ -167,7 +103,7 @@ describe('operator console', () => {
     expect(agent.body.warnings).toEqual([]);
     expect((await t.api('POST', '/v1/phone-numbers', { phoneNumber: '+14155550123', agentId: agent.body.id })).status).toBe(201);
 
-    const page = await openConsole(t.adminKey);
+    const page = await ui.open(t.adminKey);
     await page.locator('#calls').waitFor();
     // The call rings in while the list is open: it appears without a reload.
     const inbound = await twilio.inboundCall(`${t.baseUrl}/twilio/voice`, { from: '+14155550100', to: '+14155550123' });
@@ -178,7 +114,7 @@ describe('operator console', () => {
     const carrier = await TwilioCarrier.connect({ url: stream.url, customParameters: stream.parameters, callSid: inbound.call.sid, accountSid: twilio.accountSid });
     await poll(() => row.getAttribute('data-status')).toBe('in-progress');
     expect(await row.innerText()).toContain('Front desk');
-    await lookAt(page, 'calls', ['#calls', `#calls tr[data-call-id="${call.id}"]`]);
+    await ui.lookAt(page, 'calls', ['#calls', `#calls tr[data-call-id="${call.id}"]`]);
     // Filters go to the API: a web-only list has no phone call; by this agent and live, it is back.
     await page.locator('select[name=direction]').selectOption('web');
     await poll(() => row.count()).toBe(0);
@@ -207,7 +143,7 @@ describe('operator console', () => {
     await poll(() => cut.count(), 30_000).toBe(1);
     expect(await cut.locator('.tag').textContent()).toBe('interrupted');
     expect(MENU.startsWith((await cut.locator('.text').textContent())!.replace(/\s*[—-]*$/, '').slice(0, 10))).toBe(true);
-    await lookAt(page, 'call-live', ['#call-transcript', '#call-end', '#call-latency', '#call-transcript li[data-interrupted=true]']);
+    await ui.lookAt(page, 'call-live', ['#call-transcript', '#call-end', '#call-latency', '#call-transcript li[data-interrupted=true]']);
 
     await carrier.hangup();
     await poll(() => page.locator('[data-fact=end-reason]').textContent(), 20_000).toBe('The caller hung up');
@@ -246,7 +182,7 @@ describe('operator console', () => {
     expect(turns.length).toBeGreaterThanOrEqual(1);
     await poll(() => page.locator('#call-latency .turn').count()).toBe(turns.length);
     expect(await page.locator('#call-latency .turn').first().locator('.seg[data-part=endpointing]').count()).toBe(1);
-    await lookAt(page, 'call-ended', ['#call-recording', 'canvas.waveform', '#call-latency .turn', '#call-transcript']);
+    await ui.lookAt(page, 'call-ended', ['#call-recording', 'canvas.waveform', '#call-latency .turn', '#call-transcript']);
     await page.close();
   });
 
@@ -267,7 +203,7 @@ describe('operator console', () => {
     mkdirSync(path.dirname(file), { recursive: true });
     writeFileSync(file, Buffer.concat([wavHeader({ sampleRate: 8000, channels: 2, bitsPerSample: 16, dataBytes: pcm.length }), pcm]));
 
-    const page = await openConsole(t.adminKey, `#/calls/${call.id}`);
+    const page = await ui.open(t.adminKey, `#/calls/${call.id}`);
     const audio = page.locator('#call-recording');
     await poll(() => audio.evaluate((a: HTMLAudioElement) => a.readyState), 20_000).toBeGreaterThanOrEqual(1);
     expect(await audio.getAttribute('data-source')).toBe('range');
@@ -284,7 +220,7 @@ describe('operator console', () => {
 
     // A key that may only read calls is offered no End call, and no other section.
     const reader = await mintKey(t, 'admin', ['calls:read']);
-    const ro = await openConsole(reader, `#/calls/${call.id}`);
+    const ro = await ui.open(reader, `#/calls/${call.id}`);
     await ro.locator('[data-fact=agent]').waitFor();
     expect(await ro.locator('#nav a').allTextContents()).toEqual(['Calls']);
     expect(await ro.locator('#call-end').count()).toBe(0);
@@ -292,7 +228,7 @@ describe('operator console', () => {
   });
 
   it('creates an agent in the form, says what is wrong at the field, and the agent takes a web call', { timeout: 90_000 }, async () => {
-    const page = await openConsole(t.adminKey, '#/agents/new');
+    const page = await ui.open(t.adminKey, '#/agents/new');
     const form = page.locator('#agent-form');
     await form.waitFor();
     // Only the pipeline's fields: no realtime provider.
@@ -314,7 +250,7 @@ describe('operator console', () => {
     await form.getByRole('button', { name: 'Create agent' }).click();
     await poll(() => form.locator('.field-error[data-field=name]').count()).toBe(1);
     expect(await form.locator('.field-error[data-field=systemPrompt]').count()).toBe(1);
-    await lookAt(page, 'agent-form-errors', ['#agent-form', '.field-error']);
+    await ui.lookAt(page, 'agent-form-errors', ['#agent-form', '.field-error']);
 
     await form.locator('input[name=name]').fill('Bistro host');
     await form.locator('textarea[name=systemPrompt]').fill('You take bookings for Acme Bistro.');
@@ -326,18 +262,17 @@ describe('operator console', () => {
     await page.locator('#agent-web-call').waitFor();
     const agentId = decodeURIComponent(new URL(page.url()).hash.split('/')[2]!);
     expect(await t.ctx.store.getAgent(agentId)).toMatchObject({ name: 'Bistro host', architecture: 'pipeline', stt: 'deepgram', tts: 'elevenlabs', voiceId: 'voice-bistro', voiceMode: 'web', disabledTools: ['transfer_call'] });
-    await lookAt(page, 'agent-edit', ['#agent-form', '#agent-web-call', '#agent-tools', '#agent-env']);
+    await ui.lookAt(page, 'agent-edit', ['#agent-form', '#agent-web-call', '#agent-tools', '#agent-env']);
 
     await page.evaluate(() => (location.hash = '#/agents'));
     await page.locator(`#agents tr[data-agent-id="${agentId}"]`).waitFor();
-    await lookAt(page, 'agents', ['#agents', `#agents tr[data-agent-id="${agentId}"]`]);
+    await ui.lookAt(page, 'agents', ['#agents', `#agents tr[data-agent-id="${agentId}"]`]);
     await page.locator(`#agents tr[data-agent-id="${agentId}"]`).click();
 
     // The web call from the agent's page, through the web-call page.
     await page.locator('#agent-web-call').click();
     const href = await page.locator('#agent-web-call-link').getAttribute('href');
-    const callPage = await browser.newPage();
-    callPage.on('pageerror', (e) => pageErrors.push(`web call: ${e.message}`));
+    const callPage = ui.watch(await browser.newPage());
     await callPage.goto(href!);
     await poll(() => callPage.locator('#agent-name').textContent()).toBe('Bistro host');
     await callPage.getByRole('button', { name: 'Start call' }).click();
@@ -357,66 +292,8 @@ describe('operator console', () => {
     await form.getByRole('button', { name: 'Save changes' }).click();
     await poll(async () => (await t.ctx.store.getAgent(agentId))?.architecture).toBe('realtime');
     expect(await t.ctx.store.getAgent(agentId)).toMatchObject({ realtimeProvider: 'openai', stt: null, tts: null, model: null, voiceId: 'voice-bistro' });
-    expect(pageErrors).toEqual([]);
+    expect(ui.errors).toEqual([]);
     await page.close();
   });
 
-  it('uploads contacts from a CSV, requests a start, and a second key approves it', { timeout: 60_000 }, async () => {
-    const { campaignId, agentKey } = await seedCampaign(t, { extractionSchema: { type: 'object', properties: { interested: { type: 'boolean' }, callbackDay: { type: 'string' } } } }, 0);
-    const page = await openConsole(agentKey, `#/campaigns/${campaignId}`);
-    // This key may run campaigns but not read calls or approve: neither is offered.
-    const sections = await page.locator('#nav a').allTextContents();
-    expect(sections).toEqual(['Campaigns']);
-    const csv = path.join(workDir, 'contacts.csv');
-    writeFileSync(csv, 'phone,name,externalId,plan\n+14155552001,"Ada, Lovelace",crm-1,gold\n+14155552002,Grace Hopper,crm-2,silver\nnot-a-phone,Bad Row,crm-3,\n');
-    await page.locator('#contacts-file').setInputFiles(csv);
-    await page.getByRole('button', { name: 'Upload contacts' }).click();
-    await poll(() => page.locator('.upload-out').textContent()).toMatch(/2 added, 0 updated, 1 refused/);
-    await poll(() => page.locator('#campaign-results tbody tr').count()).toBe(2);
-    expect(await page.locator('#campaign-results thead').textContent()).toMatch(/interested[\s\S]*callbackDay/);
-    expect(await page.locator('#campaign-results tbody').innerText()).toContain('Ada, Lovelace');
-    await page.locator('button[data-campaign-action=start]').click();
-    await poll(() => page.locator('#campaign-requests').getAttribute('data-action-id')).toMatch(/^act_/);
-    const actionId = (await page.locator('#campaign-requests').getAttribute('data-action-id'))!;
-    await lookAt(page, 'campaign', ['#campaign-results', 'button[data-campaign-action=start]']);
-    await page.evaluate(() => (location.hash = '#/campaigns'));
-    await page.locator(`#campaigns tr[data-campaign-id="${campaignId}"]`).waitFor();
-    await lookAt(page, 'campaigns', ['#campaigns']);
-    await page.close();
-
-    const reviewer = await mintKey(t, 'ops-team', REVIEWER_SCOPES);
-    const review = await openConsole(reviewer, '#/approvals');
-    const item = review.locator(`#approvals [data-action-id="${actionId}"]`);
-    await item.waitFor();
-    expect(await item.innerText()).toContain('Spring renewals');
-    await item.getByLabel('Reason (optional)').fill('List checked');
-    await lookAt(review, 'approvals', ['#approvals', `[data-action-id="${actionId}"] button[data-decision=approve]`]);
-    await item.locator('button[data-decision=approve]').click();
-    await poll(() => review.locator('#approvals-status').textContent()).toBe('Approved: Spring renewals is now running.');
-    expect((await t.ctx.store.getCampaign(campaignId))!.status).toBe('running');
-    expect(await t.ctx.store.getAction(actionId)).toMatchObject({ status: 'executed', decidedBy: 'ops-team', reason: 'List checked' });
-    await review.close();
-  });
-
-  it('lists numbers and keys, creates a key with scopes and revokes it', { timeout: 30_000 }, async () => {
-    const page = await openConsole(t.adminKey, '#/numbers');
-    await page.locator('#numbers').waitFor();
-    await lookAt(page, 'numbers', ['#numbers', '#number-form']);
-    await page.evaluate(() => (location.hash = '#/keys'));
-    await page.locator('#keys').waitFor();
-    await page.locator('#key-form input[name=name]').fill('Reporting');
-    await page.locator('#key-form input[name=owner]').fill('reports');
-    await page.locator('#key-form input[value="calls:read"]').check();
-    await page.getByRole('button', { name: 'Create key' }).click();
-    const secret = await poll(() => page.locator('#new-key-secret').textContent()).toMatch(/^vg_/);
-    void secret;
-    const row = page.locator('#keys tr', { hasText: 'Reporting' });
-    await row.waitFor();
-    expect(await row.innerText()).toContain('calls:read');
-    await lookAt(page, 'keys', ['#keys', '#key-form']);
-    page.once('dialog', (d) => void d.accept());
-    await row.getByRole('button', { name: 'Revoke' }).click();
-    await poll(() => row.innerText()).toMatch(/Revoked/);
-    await page.close();
-  });
 });
