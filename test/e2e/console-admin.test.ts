@@ -47,6 +47,20 @@ describe('console admin pages', () => {
     await page.close();
   });
 
+  it('says at once what an agent created here is missing (no provider credentials on this gateway)', async () => {
+    const page = await ui.open(t.adminKey, '#/agents/new');
+    const form = page.locator('#agent-form');
+    await form.locator('input[name=name]').fill('Unconfigured');
+    await form.locator('textarea[name=systemPrompt]').fill('Help.');
+    await form.getByRole('button', { name: 'Create agent' }).click();
+    const warnings = page.locator('#agent-form .form-warnings');
+    await poll(() => warnings.textContent()).toMatch(/DEEPGRAM_API_KEY/);
+    expect(await warnings.textContent()).toMatch(/ELEVENLABS_API_KEY/);
+    expect(await warnings.textContent()).toMatch(/OPENAI_API_KEY/);
+    await ui.lookAt(page, 'agent-warnings', ['#agent-form .form-warnings']);
+    await page.close();
+  });
+
   it('uploads contacts from a CSV, requests a start, and a second key approves it', { timeout: 60_000 }, async () => {
     const { campaignId, agentKey } = await seedCampaign(t, { extractionSchema: { type: 'object', properties: { interested: { type: 'boolean' }, callbackDay: { type: 'string' } } } }, 0);
     const page = await ui.open(agentKey, `#/campaigns/${campaignId}`);
