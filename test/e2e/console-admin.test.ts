@@ -118,5 +118,15 @@ describe('console admin pages', () => {
     await row.getByRole('button', { name: 'Revoke' }).click();
     await poll(() => row.innerText()).toMatch(/Revoked/);
     await page.close();
+
+    // A key revoked while its console is open: the next request sends it back to sign-in.
+    const doomed = await mintKey(t, 'reports', ['calls:read']);
+    const other = await ui.open(doomed, '#/calls');
+    await other.locator('#calls').waitFor();
+    const id = (await t.api('GET', '/v1/keys?limit=100')).body.items.find((k: { owner: string; revokedAt: string | null; name: string }) => k.owner === 'reports' && !k.revokedAt && k.name === 'reports test key').id;
+    expect((await t.api('DELETE', `/v1/keys/${id}`)).status).toBe(204);
+    await poll(() => other.locator('#signin-error').textContent(), 10_000).toMatch(/refused/);
+    expect(await other.locator('#console-signin').isVisible()).toBe(true);
+    await other.close();
   });
 });

@@ -43,6 +43,8 @@ export async function api(method, path, body, opts = {}) {
   });
   if (res.status === 204) return null;
   const data = await res.json().catch(() => null);
+  // A key revoked while the console is open: back to sign-in (app.js listens).
+  if (res.status === 401 && path !== '/v1/me') window.dispatchEvent(new Event('voxgate:unauthorized'));
   if (!res.ok) {
     const e = data && data.error ? data.error : { code: `http_${res.status}`, message: res.statusText };
     throw new ApiError(res.status, e.code, e.message, e.details);
