@@ -75,6 +75,8 @@ export class ConsoleDriver {
       // Two frames for the layout (and the waveform's ResizeObserver) to settle.
       await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
       for (const sel of visible) expect(await page.locator(sel).first().isVisible(), `${name} @${width}: ${sel} visible`).toBe(true);
+      // What a person would notice at once: a placeholder leaking into the page.
+      expect(await page.locator('body').innerText(), `${name}: leaked placeholder`).not.toMatch(/\bnull\b|\bundefined\b|\[object Object\]|NaN/);
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
       expect(overflow, `${name} @${width}: horizontal overflow`).toBeLessThanOrEqual(0);
       await page.screenshot({ path: path.join(ARTIFACTS, `${name}-${width}.png`), fullPage: true });

@@ -27,7 +27,7 @@ export async function render(view) {
             h('td', {}, a.voiceMode.replace(/_/g, ' ')),
             h('td', {}, a.active ? 'Yes' : 'No'),
             h('td', {}, fmtTime(a.updatedAt)))))))),
-    agents.length === 0 ? h('p', { class: 'empty' }, 'No agents yet.') : null,
+    ...(agents.length === 0 ? [h('p', { class: 'empty' }, 'No agents yet.')] : []),
   );
   return null;
 }

@@ -28,7 +28,7 @@ export async function render(view) {
             h('td', {}, String(c.contacts.total)),
             h('td', {}, String(c.contacts.completed)),
             h('td', {}, fmtTime(c.createdAt)))))))),
-    campaigns.length === 0 ? h('p', { class: 'empty' }, 'No campaigns yet.') : null,
+    ...(campaigns.length === 0 ? [h('p', { class: 'empty' }, 'No campaigns yet.')] : []),
   );
   if (session.can('campaigns:write')) view.append(await createForm(agents));
   return null;

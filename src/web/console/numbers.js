@@ -29,7 +29,7 @@ export async function render(view) {
               : n.agentId ? agentName(agents, n.agentId) : '—'),
             h('td', {}, fmtTime(n.createdAt)),
             h('td', {}, canWrite ? h('button', { type: 'button', class: 'btn btn-small', onclick: () => void remove(n) }, 'Remove') : null))))))),
-    numbers.length === 0 ? h('p', { class: 'empty' }, 'No numbers registered. Buy one in Twilio, point its voice webhook at /twilio/voice, and register it here.') : null,
+    ...(numbers.length === 0 ? [h('p', { class: 'empty' }, 'No numbers registered. Buy one in Twilio, point its voice webhook at /twilio/voice, and register it here.')] : []),
   );
 
   async function attach(n, agentId) {
