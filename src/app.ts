@@ -19,6 +19,7 @@ import { mediaSocketErrorHandler } from './transport/socket-errors.js';
 import { bodyStrictValidator } from './api/validator.js';
 import { acceptEmptyJsonBodies, emptyBodyGuard } from './api/empty-body.js';
 import { approvalsPagePlugin } from './campaigns/index.js';
+import { consolePagePlugin } from './console/index.js';
 import { createKnowledgeSearch } from './knowledge/index.js';
 import { deriveSecrets, type Secrets } from './secrets.js';
 import { randomBytes } from 'node:crypto';
@@ -131,6 +132,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   await app.register(twilioMediaPlugin, { ctx });
   await app.register(webPlugin, { ctx });
   await app.register(approvalsPagePlugin, { ctx });
+  await app.register(consolePagePlugin);
   await ctx.calls.start();
 
   app.addHook('preClose', async () => {

@@ -15,6 +15,10 @@ import { errorResponses, IdParams } from './schemas.js';
 import { AgentJson, CreateAgentBody, PatchAgentBody, agentProblems, agentToJson } from './agent-schema.js';
 import { assertLlmUrlAllowed, normaliseLlm } from './agent-llm.js';
 import { Type } from '@sinclair/typebox';
+import { providerWarnings } from './provider-warnings.js';
+
+/** Issue 19: the 201 body names missing provider credentials (docs/api-notes.md, Warnings). */
+const CreatedAgentJson = Type.Composite([AgentJson, Type.Object({ warnings: Type.Array(Type.String()) })]);
 
 type IdParams = Static<typeof IdParams>;
 
@@ -94,7 +98,7 @@ export async function agentRoutes(app: FastifyInstance, opts: { ctx: AppContext 
 
   app.post<{ Body: CreateAgentBody }>(
     '/v1/agents',
-    { config: { scope: 'agents:write' }, schema: { tags, body: CreateAgentBody, response: { 201: AgentJson, ...errorResponses() } } },
+    { config: { scope: 'agents:write' }, schema: { tags, body: CreateAgentBody, response: { 201: CreatedAgentJson, ...errorResponses() } } },
     async (req, reply) => {
       const b = req.body;
       const draft: NewAgent = {
@@ -127,7 +131,8 @@ export async function agentRoutes(app: FastifyInstance, opts: { ctx: AppContext 
       await assertLlmUrlAllowed(draft.llm, ctx.config.allowPrivateUrls);
       await assertDocsVisible(ctx, req.auth, draft.knowledgeIds, 'knowledgeIds');
       const agent = await ctx.store.createAgent(draft);
-      return reply.code(201).send(agentToJson(agent));
+      // Issue 19: warnings (missing provider credentials) ride on the 201 body.
+      return reply.code(201).send({ ...agentToJson(agent), warnings: providerWarnings(agent, ctx.config) });
     },
   );
 

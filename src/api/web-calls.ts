@@ -13,6 +13,7 @@ import { VoxgateError, validationFailed } from '../errors.js';
 import { finishCall } from '../calls/lifecycle.js';
 import { WEB_TOKEN_TTL_MS, createWebToken, webCallUrls } from '../transport/web/index.js';
 import { assertWritable } from './auth-context.js';
+import { providerWarnings } from './provider-warnings.js';
 import { AnyObject, ErrorBody, StringMap, errorResponses } from './schemas.js';
 
 const CreateBody = Type.Object(
@@ -31,6 +32,8 @@ const WebCallSchema = Type.Object({
   websocketUrl: Type.String(),
   pageUrl: Type.String(),
   expiresAt: Type.String({ format: 'date-time' }),
+  /** Issue 19: missing provider credentials, said now rather than as a failed call later. */
+  warnings: Type.Array(Type.String()),
 });
 
 export async function webCallRoutes(app: FastifyInstance, opts: { ctx: AppContext }): Promise<void> {
@@ -89,7 +92,7 @@ export async function webCallRoutes(app: FastifyInstance, opts: { ctx: AppContex
       const token = createWebToken(ctx.secrets.tokenKey, { callId: call.id, expiresAt });
       // The token's expiry is whole seconds; report the one it actually carries.
       const carried = new Date(Math.floor(expiresAt.getTime() / 1000) * 1000);
-      return reply.code(201).send({ callId: call.id, token, ...webCallUrls(ctx.config.publicUrl, token), expiresAt: carried.toISOString() });
+      return reply.code(201).send({ callId: call.id, token, ...webCallUrls(ctx.config.publicUrl, token), expiresAt: carried.toISOString(), warnings: providerWarnings(agent, ctx.config) });
     },
   );
 }
