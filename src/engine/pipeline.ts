@@ -177,7 +177,9 @@ class PipelineEngine implements Engine {
     const silent = this.silence.pcm(pcm, frame.length / this.inputBytesPerMs);
     if (this.sttReady) this.providers!.stt.write(frame, silent && !this.callerTurnOpen);
     vad.push(pcm);
-    if (this.bargeIn.check(vad.nowMs, vad.probability, this.host.playback.active && this.current !== null)) this.interrupt();
+    // The closing apology is not interruptible: cutting it would end the call at once, unheard.
+    const agentSpeaking = this.host.playback.active && this.current !== null && !this.ending;
+    if (this.bargeIn.check(vad.nowMs, vad.probability, agentSpeaking)) this.interrupt();
   }
 
   onDtmf(): void {

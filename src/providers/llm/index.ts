@@ -3,6 +3,7 @@ import type { LlmClient } from './types.js';
 
 export type * from './types.js';
 export { OpenAiLlmClient } from './openai.js';
+export { LlmStallError, StallWatch, type StallLimits } from './stall.js';
 
 /**
  * The chat LLM for a call or a text agent. `cfg` is `config.providers.openai` (any
