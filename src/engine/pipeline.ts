@@ -448,6 +448,9 @@ class PipelineEngine implements Engine {
     if (this.ending) return;
     this.ending = true;
     this.speculative?.abort();
+    const cut = this.current;
+    // What the caller already heard of the failed reply stays in the transcript and history.
+    if (cut?.audible) this.record(cut, cut.text.heardText(this.host.playback.position(cut.utteranceId).heardMs), false);
     this.current?.abort();
     this.current = null;
     const reason = `error:${provider}`;

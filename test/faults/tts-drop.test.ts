@@ -79,4 +79,33 @@ describe('ElevenLabs stream-input lost mid-reply', () => {
       expect(h.ended).toEqual([]);
     });
   }
+
+  it('a provider that keeps dropping fails the reply after two resumes: the call ends, what the caller heard stays in the transcript', async () => {
+    let failing = false;
+    let firstAudio = 0;
+    proxy.onServerMessage = (conn, data) => {
+      const audio = String(data).includes('"audio":"');
+      // The first socket: 3 audio messages (12 characters) out, then it stalls.
+      if (conn === proxy.connections[0]) {
+        if (audio && ++firstAudio > 3) conn.stall();
+        return;
+      }
+      if (!audio) return;
+      // Every fresh socket voices one message and dies.
+      if (failing && conn.serverMessages >= 1) {
+        conn.drop();
+        return false;
+      }
+    };
+    const h = host();
+    engine = await bootEngine(h);
+    await say(engine, 400, 500);
+    await poll(() => (h.playback.audio.get('u1') ?? 0) >= 12 * 5 * 8).toBe(true);
+    h.playback.play(40); // "One two " heard (8 of the 12 characters' 60 ms)
+    failing = true;
+    proxy.connections[0]!.drop();
+    await poll(() => h.ended).toEqual(['error:elevenlabs']);
+    expect(proxy.connections).toHaveLength(3); // the first socket and two resumes
+    expect(h.transcripts.filter((t) => t.role === 'agent').map((t) => t.text)).toEqual(['One two']);
+  });
 });

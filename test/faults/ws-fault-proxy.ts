@@ -8,7 +8,8 @@
  *   restart", 1011 "internal error": RFC 6455 §7.4.1 and the IANA registry) and the upstream
  *   socket is cut, as when the provider's node restarts;
  * - `drop()`: the client's TCP socket is destroyed without a close frame (the client sees 1006);
- * - `stall()`: nothing more goes to the client; the socket stays open.
+ * - `stall()`: nothing more goes to the client (not even the upstream's close); the socket stays
+ *   open until a `closeClient` or `drop` that may follow.
  * Plain HTTP requests (the ElevenLabs HTTP fallback shares the base URL) pass straight through.
  */
 import http from 'node:http';
@@ -103,14 +104,14 @@ export async function startWsFaultProxy(upstreamUrl: string): Promise<WsFaultPro
       clientMessages: 0,
       faulted: null,
       closeClient(code, reason = '') {
-        if (conn.faulted) return;
+        if (conn.faulted && conn.faulted.kind !== 'stall') return;
         conn.faulted = { kind: 'close', code };
         conn.faultAt = Date.now() - t0;
         client.close(code, reason);
         up.terminate();
       },
       drop() {
-        if (conn.faulted) return;
+        if (conn.faulted && conn.faulted.kind !== 'stall') return;
         conn.faulted = { kind: 'drop' };
         conn.faultAt = Date.now() - t0;
         client.terminate();
