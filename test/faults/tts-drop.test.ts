@@ -11,6 +11,7 @@ import { startFakeOpenAiChat, type FakeOpenAiChat } from '../fakes/openai-chat.j
 import { startFakeElevenLabs, type FakeElevenLabs } from '../fakes/elevenlabs.js';
 import { bootEngine, makeHost, say, type TestHost } from '../engine/pipeline-host.js';
 import { startWsFaultProxy, type WsFaultProxy } from './ws-fault-proxy.js';
+import { AUDIO_STALL_MS } from '../../src/providers/tts/fallback.js';
 
 const poll = <T>(fn: () => T) => expect.poll(fn, { timeout: 10_000, interval: 20 });
 const ANSWER = 'One two three four five six. Seven eight ten eleven.';
@@ -108,4 +109,21 @@ describe('ElevenLabs stream-input lost mid-reply', () => {
     expect(proxy.connections).toHaveLength(3); // the first socket and two resumes
     expect(h.transcripts.filter((t) => t.role === 'agent').map((t) => t.text)).toEqual(['One two']);
   });
+
+  it('a socket that goes quiet mid-reply (open, no audio) is treated as a drop after AUDIO_STALL_MS: the rest is spoken on a new one', async () => {
+    let audio = 0;
+    proxy.onServerMessage = (conn, data) => {
+      if (conn === proxy.connections[0] && String(data).includes('"audio":"') && ++audio > 3) conn.stall();
+    };
+    const h = host();
+    engine = await bootEngine(h);
+    await say(engine, 400, 500);
+    await poll(() => h.playback.finished.size).toBe(1);
+    expect(el.ws[1]!.text.startsWith('three four five six.')).toBe(true);
+    h.playback.play();
+    await poll(() => h.transcripts.filter((t) => t.role === 'agent').map((t) => t.text)).toEqual([ANSWER]);
+    expect(h.notes.some((n) => n.includes(`no audio for ${AUDIO_STALL_MS} ms mid-reply`))).toBe(true);
+    expect(h.ended).toEqual([]);
+  });
 });
+

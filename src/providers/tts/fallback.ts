@@ -4,7 +4,8 @@
  *   audio: the utterance is replayed on the fallback, and the call stays there.
  * - The primary's stream dies after some audio (ElevenLabs closing stream-input with 1012
  *   "service restart", RFC 6455 §7.4.1 / IANA; pipecat-ai/pipecat#1027 saw it in production,
- *   or a plain drop, 1006): the text not voiced yet is spoken on a fresh stream of the same
+ *   a plain drop, 1006, or no audio for AUDIO_STALL_MS while some is owed): the text not voiced
+ *   yet is spoken on a fresh stream of the same
  *   provider, from the start of the word the cut fell in. Alignment (`TtsChunk.chars`) says how
  *   far the voice got; a fresh stream that cannot start falls back as above.
  * ElevenLabs stream-input → ElevenLabs HTTP streaming.
@@ -18,6 +19,12 @@ import type { TtsCapabilities, TtsChunk, TtsProvider, TtsStream } from './types.
  * second is bad luck; a provider that keeps dropping fails the utterance rather than loop.
  */
 export const MAX_RESUMES = 2;
+/**
+ * No audio this long while the provider owes some (after the utterance's first text, or after
+ * its end until the finish) means the socket has stalled: it is treated as a drop. ElevenLabs' first byte is a few
+ * hundred ms (PROTOCOLS.md §4.2, flash models) and chunks follow every few tens of ms.
+ */
+export const AUDIO_STALL_MS = 3_000;
 
 export interface FallbackEvents {
   /** Once, when the fallback takes over (the engine notes it on the call). */
@@ -35,6 +42,7 @@ export class FallbackTts implements TtsProvider {
     private readonly primary: TtsProvider,
     private readonly fallback: TtsProvider,
     events: FallbackEvents | ((reason: string) => void),
+    private readonly stallMs = AUDIO_STALL_MS,
   ) {
     this.name = primary.name;
     this.events = typeof events === 'function' ? { onFallback: events } : events;
@@ -84,25 +92,55 @@ export class FallbackTts implements TtsProvider {
       if (ended) current.end();
       return rest.length;
     };
+    // The stall watch: armed while audio is owed, reset by every chunk.
+    let watch: NodeJS.Timeout | null = null;
+    let stalled: TtsStream | null = null;
+    const disarm = (): void => {
+      if (watch) clearTimeout(watch);
+      watch = null;
+    };
+    const arm = (): void => {
+      disarm();
+      if (aborted) return;
+      const watched = current;
+      watch = setTimeout(() => {
+        watch = null;
+        stalled = watched;
+        watched.abort(); // its iteration ends; the loop below reports the stall
+      }, this.stallMs);
+    };
+    // Of the current stream: audio seen, characters voiced (alignment), alignment throughout.
+    let gotAudio = false;
+    let voiced = 0;
+    let aligned = true;
     const run = async (): Promise<void> => {
       for (;;) {
-        let gotAudio = false;
-        let voiced = 0;
-        let aligned = true;
+        gotAudio = false;
+        voiced = 0;
+        aligned = true;
+        const attempt = current;
         try {
-          for await (const c of current) {
+          for await (const c of attempt) {
             gotAudio = true;
             if (c.chars === undefined) aligned = false;
             else voiced += c.chars;
+            // After the end every chunk is followed by more or by the finish; before it, the
+            // provider may rightly wait for more text.
+            if (ended) arm();
+            else disarm();
             out.put(c);
           }
+          if (stalled === attempt) throw new ProviderError(this.name, `no audio for ${this.stallMs} ms`, undefined, true);
+          disarm();
           return out.close();
         } catch (err) {
+          disarm();
           if (aborted) return;
           if (!canFallBack(err)) return out.fail(err);
           if (!gotAudio && !this.usingFallback) {
             this.switch(err);
             restart(base);
+            if (texts.length > 0) arm();
             continue;
           }
           // Without alignment there is no telling what was voiced: better an error than a repeat.
@@ -110,6 +148,7 @@ export class FallbackTts implements TtsProvider {
           resumes++;
           const n = restart(wordStart(spokenText(), base + voiced));
           this.events.onResume?.(errText(err), n);
+          if (n > 0 || ended) arm();
         }
       }
     };
@@ -117,18 +156,24 @@ export class FallbackTts implements TtsProvider {
     return {
       push(text: string) {
         if (ended || aborted) return;
+        // The first text is voiced at once (stream-input's try_trigger_generation).
+        if (texts.length === 0) arm();
         texts.push(text);
         current.push(text);
       },
       flush() {
+        // Not armed here: a flush before a tool may find everything voiced already, and the
+        // tool may take longer than the stall limit.
         current.flush?.();
       },
       end() {
         ended = true;
         current.end();
+        if (texts.length > 0) arm();
       },
       abort() {
         aborted = true;
+        disarm();
         current.abort();
         out.drop();
       },
