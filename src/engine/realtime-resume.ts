@@ -8,6 +8,7 @@
  */
 import type { RealtimeItem } from '../providers/realtime/index.js';
 import type { AgentItem } from './realtime-items.js';
+import type { EngineHost } from './types.js';
 
 /**
  * Wait beyond the cut reply's remaining audio for its final mark: marks trail the audio by the
@@ -35,4 +36,37 @@ export function resumeNote(heard: string): { item: RealtimeItem; note: string } 
     },
     note: `realtime session dropped mid-response; resumed on the new session after the ${heard.split(/\s+/).length} words the caller heard`,
   };
+}
+
+/** Waits for a dropped session's agent items to play out (their final marks), bounded. */
+export class PlayoutWait {
+  private readonly checks = new Set<() => void>();
+
+  constructor(private readonly host: EngineHost) {}
+
+  /** Resolves once every item is persisted (played out or cut), or after its remaining audio + margin. */
+  wait(items: AgentItem[]): Promise<void> {
+    const waiting = (): boolean => items.some((i) => !i.persisted);
+    if (!waiting()) return Promise.resolve();
+    const leftMs = Math.max(...items.map((i) => i.producedMs - this.host.playback.position(i.itemId).heardMs));
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.checks.delete(check);
+        this.host.signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const check = (): void => {
+        if (!waiting()) done();
+      };
+      const timer = setTimeout(done, Math.max(0, leftMs) + RESUME_PLAYOUT_MARGIN_MS);
+      this.checks.add(check);
+      this.host.signal.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  /** An utterance finished playing (after the engine persisted it). */
+  onUtteranceDone(): void {
+    for (const check of this.checks) check();
+  }
 }

@@ -18,7 +18,7 @@ import { RealtimeToolCalls } from './realtime-tools.js';
 import { ResponseSlot } from './realtime-response.js';
 import { REALTIME_PROVIDER_LABEL as PROVIDER, RealtimeErrors } from './realtime-errors.js';
 import { endWithApology } from './realtime-apology.js';
-import { RESUME_PLAYOUT_MARGIN_MS, resumeNote, type CutResponse } from './realtime-resume.js';
+import { PlayoutWait, resumeNote, type CutResponse } from './realtime-resume.js';
 
 export interface RealtimeEngineOptions {
   createSession?: SessionFactory;
@@ -58,8 +58,8 @@ class RealtimeEngine implements Engine {
   private readonly errors: RealtimeErrors;
   private readonly tools: RealtimeToolCalls;
   private readonly makeSession: SessionFactory;
-  /** Run on every utterance done: a reconnect waiting for the old session's audio to play out. */
-  private readonly playoutChecks = new Set<() => void>();
+  /** A reconnect waiting for the old session's audio to play out. */
+  private readonly playout: PlayoutWait;
 
   constructor(
     private readonly host: EngineHost,
@@ -67,6 +67,7 @@ class RealtimeEngine implements Engine {
   ) {
     this.makeSession = options.createSession ?? openAiSessionFactory;
     this.errors = new RealtimeErrors(host);
+    this.playout = new PlayoutWait(host);
     this.audio = createAudioBridge(host.inputFormat, host.outputFormat);
     this.silence = new CallerSilence(host.inputFormat);
     this.format = host.inputFormat.encoding === 'mulaw' ? 'pcmu' : 'pcm24k';
@@ -175,7 +176,7 @@ class RealtimeEngine implements Engine {
     // into the replayed conversation, so the new session knows where its last words stopped.
     const [result] = await Promise.all([
       connectWithRetry(() => this.makeSession(this.host), this.host.signal, this.options.reconnectBackoffMs),
-      this.playedOut(inFlight),
+      this.playout.wait(inFlight),
     ]);
     this.reconnecting = false;
     if (this.closed) {
@@ -216,27 +217,6 @@ class RealtimeEngine implements Engine {
     const unanswered = this.turn !== null && this.turn.deltaAtMs === null;
     if (!live && !this.responses.pending && !unanswered) return null;
     return { items: [...this.items.values()].filter((i) => i.responseId === live && !i.persisted) };
-  }
-
-  /** Resolves once these items have played out (or were cut), bounded by their remaining audio. */
-  private playedOut(items: AgentItem[]): Promise<void> {
-    const waiting = (): boolean => items.some((i) => !i.persisted);
-    if (!waiting()) return Promise.resolve();
-    const leftMs = Math.max(...items.map((i) => i.producedMs - this.host.playback.position(i.itemId).heardMs));
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        this.playoutChecks.delete(check);
-        this.host.signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const check = (): void => {
-        if (!waiting()) done();
-      };
-      const timer = setTimeout(done, Math.max(0, leftMs) + RESUME_PLAYOUT_MARGIN_MS);
-      this.playoutChecks.add(check);
-      this.host.signal.addEventListener('abort', done, { once: true });
-    });
   }
 
   /** The old session is gone mid-reply: finish what already reached playback, forget the rest. */
@@ -394,7 +374,7 @@ class RealtimeEngine implements Engine {
       item.played = true;
       void this.maybePersist(item);
     }
-    for (const check of this.playoutChecks) check();
+    this.playout.onUtteranceDone();
     this.tools.checkEnd();
   }
 
