@@ -34,6 +34,11 @@ export interface Config {
     /** Caller audio per `input_audio_buffer.append` to a realtime provider (20 ms = every frame). */
     realtimeAppendMs: number;
   };
+  /** Stall limits on a voice reply's LLM stream (providers/llm/stall.ts). */
+  llm: {
+    firstTokenTimeoutMs: number;
+    chunkTimeoutMs: number;
+  };
   twilio: {
     accountSid?: string;
     authToken?: string;
@@ -108,6 +113,14 @@ export function loadConfig(env: Env = process.env): Config {
       // end of the caller's silence window up to 20 ms later: that is voice-to-voice time, and
       // the whole gateway budget for it is 10 ms, so batching is opt-in for CPU-bound nodes.
       realtimeAppendMs: r.int('REALTIME_APPEND_MS', 20, 20, 100),
+    },
+    llm: {
+      // 3 s: hosted chat models answer in 0.3-1.5 s (docs/performance.md fakes use 300 ms);
+      // past 3 s the caller is already wondering, and the single retry doubles it. A local model
+      // that loads on first use (Ollama) needs more: raise it there.
+      firstTokenTimeoutMs: r.int('LLM_FIRST_TOKEN_TIMEOUT_MS', 3000, 100, 120_000),
+      // 3 s between content chunks: a healthy stream sends tokens every few tens of ms.
+      chunkTimeoutMs: r.int('LLM_CHUNK_TIMEOUT_MS', 3000, 100, 120_000),
     },
     twilio: {
       accountSid: r.optional('TWILIO_ACCOUNT_SID'),

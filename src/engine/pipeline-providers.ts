@@ -81,9 +81,13 @@ export function createPipelineProviders(host: EngineHost, endpointingMs: number)
     const voiceId = host.call.overrides.voice ?? agent.voiceId ?? DEFAULT_ELEVENLABS_VOICE;
     if (!p.elevenlabs.apiKey) return missing('elevenlabs', 'ELEVENLABS_API_KEY');
     const opts = { baseUrl: p.elevenlabs.baseUrl, apiKey: p.elevenlabs.apiKey, voiceId, format: host.outputFormat };
-    tts = new FallbackTts(new ElevenLabsWsTts(opts), new ElevenLabsHttpTts(opts), (reason) =>
-      host.note(`elevenlabs: stream-input WebSocket unavailable (${reason}); using HTTP streaming`),
-    );
+    tts = new FallbackTts(new ElevenLabsWsTts(opts), new ElevenLabsHttpTts(opts), {
+      onFallback: (reason) => host.note(`elevenlabs: stream-input WebSocket unavailable (${reason}); using HTTP streaming`),
+      onResume: (reason, restChars) => {
+        host.metrics.providerReconnects.inc({ provider: 'elevenlabs' });
+        host.note(`elevenlabs: ${reason} mid-reply; the unspoken ${restChars} characters went to a new stream`);
+      },
+    });
   } else {
     const oc = p.openaiCompatible;
     if (lacksRequiredKey(oc.ttsBaseUrl, oc.ttsApiKey)) return missing('openai-compatible', 'TTS_API_KEY');

@@ -144,7 +144,8 @@ class PipelineEngine implements Engine {
       // audio as speech (issue 14: a stale probability let an "uh huh" interrupt under load).
       this.vad.onWindow((p, endMs) => {
         if (this.closed) return;
-        if (this.bargeIn.check(endMs, p, this.host.playback.active && this.current !== null)) this.interrupt();
+        // The closing apology is not interruptible: cutting it would end the call at once, unheard.
+        if (this.bargeIn.check(endMs, p, this.host.playback.active && this.current !== null && !this.ending)) this.interrupt();
         this.turns.vadWindow(endMs);
       });
     }
@@ -504,6 +505,9 @@ class PipelineEngine implements Engine {
     if (this.ending) return;
     this.ending = true;
     this.speculative?.abort();
+    const cut = this.current;
+    // What the caller already heard of the failed reply stays in the transcript and history.
+    if (cut?.audible) this.record(cut, cut.text.heardText(this.host.playback.position(cut.utteranceId).heardMs), false);
     this.current?.abort();
     this.current = null;
     const reason = `error:${provider}`;

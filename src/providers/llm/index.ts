@@ -12,6 +12,8 @@ export { WebSocketBrain } from './websocket.js';
 export { signatureHeaders, SIGNATURE_HEADER, TIMESTAMP_HEADER } from './signing.js';
 export { BRAIN_APOLOGY, BRAIN_PROVIDER, DEFAULT_BRAIN_TIMEOUT_MS, MAX_TURN_CHARS, messagesToTranscript, type BrainContext } from './brain-context.js';
 
+export { LlmStallError, StallWatch, type StallLimits } from './stall.js';
+
 /**
  * The chat LLM for a call or a text agent. `cfg` is `config.providers.openai` (any
  * OpenAI-compatible base URL works).

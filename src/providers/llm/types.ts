@@ -46,6 +46,8 @@ export interface LlmStreamRequest {
   tools?: ToolSpec[];
   temperature?: number;
   signal: AbortSignal;
+  /** First-token and between-chunk limits (stall.ts); a stall throws `LlmStallError`. */
+  stallLimits?: import('./stall.js').StallLimits;
 }
 
 export interface LlmCompleteRequest {
