@@ -68,6 +68,7 @@ export async function agentRoutes(app: FastifyInstance, opts: { ctx: AppContext 
         stt: b.stt ?? null,
         sttModel: b.sttModel ?? null,
         tts: b.tts ?? null,
+        ttsModel: b.ttsModel ?? null,
         voiceId: b.voiceId ?? null,
         realtimeProvider: b.realtimeProvider ?? null,
         temperature: b.temperature ?? null,

@@ -1,0 +1,420 @@
+/**
+ * Cartesia streaming TTS over its WebSocket (`/tts/websocket`), through the official SDK's
+ * `TTSWS` (framing, `Cartesia-Version`, auth) and `TTSWSContext` (context messages). One socket
+ * per call, opened at announce time (`prepare`); each agent reply is one Cartesia context whose
+ * clauses go in as `continue: true` inputs, so prosody carries across them (Cartesia docs,
+ * "Contexts"). Audio is asked for in the call's own format (raw `pcm_mulaw` 8 kHz for phone,
+ * `pcm_s16le` 16 kHz for web): nothing is resampled on the hot path.
+ *
+ * What the SDK does not do and this file adds: the SDK consumer of a context (`receive()`) waits
+ * forever when the socket drops, and its `send` silently opens a new socket that has lost every
+ * context, so the socket's life is watched here; a reply that loses its socket before any audio
+ * is replayed on a new one, and an idle socket that drops is reopened for the next reply.
+ */
+import { createRequire } from 'node:module';
+import net from 'node:net';
+import { randomUUID } from 'node:crypto';
+import type { TTSWS as TtsWsType, TTSWSContext as TtsWsContextType } from '@cartesia/cartesia-js/resources/tts/ws';
+import type { Cartesia as CartesiaType } from '@cartesia/cartesia-js';
+import { ProviderError } from '../../errors.js';
+import { bytesPerMs, type AudioFormat } from '../../transport/types.js';
+import { ChunkQueue } from './chunk-queue.js';
+import { WordAlignment } from './cartesia-alignment.js';
+import type { TtsCapabilities, TtsChunk, TtsOptions, TtsProvider, TtsStream } from './types.js';
+
+// The SDK's ESM build loads `ws` with `require`, which does not exist in ESM on Node 20
+// (SDK-NOTES): its CommonJS build is loaded instead. Types come from the package as usual.
+const requireCjs = createRequire(import.meta.url);
+const { Cartesia } = requireCjs('@cartesia/cartesia-js') as { Cartesia: typeof CartesiaType };
+const { TTSWS, TTSWSContext } = requireCjs('@cartesia/cartesia-js/resources/tts/ws') as {
+  TTSWS: typeof TtsWsType;
+  TTSWSContext: typeof TtsWsContextType;
+};
+
+const PROVIDER = 'cartesia';
+/**
+ * How long a chunk waits for the timestamps of its words (they come in separate messages, just
+ * after the audio). Chunks are released at once by the next message, so this only bounds the
+ * wait at a pause in the reply; 30 ms is within the 120 ms playback lead (PLAYBACK_LEAD_MS).
+ */
+const HOLD_FOR_TIMESTAMPS_MS = 30;
+
+/**
+ * Cartesia's recommended stable model: the June 2026 "API changes" page sends every retired
+ * model to `sonic-3.5`, and it heads the SDK 4.2.0 `TTSModel` list (Cartesia-Version 2026-08-14).
+ * Newer ids (`sonic-3.6`, dated snapshots) are one `ttsModel` away.
+ */
+export const DEFAULT_CARTESIA_MODEL = 'sonic-3.5';
+/** The voice of Cartesia's realtime TTS quickstart, used when the agent names none. */
+export const DEFAULT_CARTESIA_VOICE = 'f786b574-daa5-4673-aa0c-cbe3e8534c02';
+
+/** Cartesia's raw output format for the call's audio format (API reference, `output_format`). */
+export function cartesiaFormat(format: AudioFormat): { container: 'raw'; encoding: 'pcm_mulaw' | 'pcm_s16le'; sample_rate: number } {
+  return { container: 'raw', encoding: format.encoding === 'mulaw' ? 'pcm_mulaw' : 'pcm_s16le', sample_rate: format.sampleRate };
+}
+
+/** `wss://` (or `ws://` for a plain-HTTP base such as a local fake) of `CARTESIA_BASE_URL`. */
+export function cartesiaWsUrl(baseUrl: string): string {
+  return `${baseUrl.replace(/^http/, 'ws').replace(/\/$/, '')}/tts/websocket`;
+}
+
+export interface CartesiaTtsOptions extends TtsOptions {
+  /** Handshake limit. 3 s, as for ElevenLabs: past that the call is better off failing over. */
+  connectTimeoutMs?: number;
+  /** Ask for word timestamps (used to cut the transcript at what the caller heard). Default true. */
+  wordTimestamps?: boolean;
+  /** Two-letter language for the voice (agent `language`, e.g. "en" of "en-US"). */
+  language?: string;
+  /** Told when a dropped socket is replaced (the engine notes it on the call). */
+  onReconnect?: (reason: string) => void;
+}
+
+/** One socket and the contexts streaming on it. */
+class Connection {
+  readonly ws: TtsWsType;
+  readonly ready: Promise<void>;
+  opened = false;
+  closed = false;
+  private readonly routes = new Map<string, (ev: CartesiaEvent) => void>();
+  private readonly dropWatchers = new Set<(reason: string) => void>();
+
+  constructor(client: CartesiaType, plain: boolean, timeoutMs: number, onDrop: (c: Connection, reason: string) => void) {
+    this.ws = new TTSWS(client, {
+      // The SDK always dials `wss://` (SDK-NOTES); a plain-HTTP base (a local server, a TLS-
+      // terminating proxy on loopback) gets a plain TCP socket under the same URL.
+      ...(plain ? { createConnection: (o: { port?: number | string; host?: string }) => net.connect(Number(o.port), o.host ?? '127.0.0.1') } : {}),
+      // Base64 JSON audio at 100 calls: deflating every frame costs more CPU than it saves.
+      perMessageDeflate: false,
+    } as never);
+    // Without an `error` listener the SDK turns each error into an unhandled rejection.
+    this.ws.on('error', () => {});
+    this.ws.on('event', (ev) => {
+      const e = ev as CartesiaEvent;
+      const route = e.context_id ? this.routes.get(e.context_id) : undefined;
+      if (route) route(e);
+      else if (e.type === 'error' && !e.context_id) for (const r of this.routes.values()) r(e);
+    });
+    this.ready = new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => {
+        reject(new ProviderError(PROVIDER, 'WebSocket did not open in time', undefined, true));
+        this.terminate();
+      }, timeoutMs);
+      this.ws.connect().then(
+        () => {
+          clearTimeout(t);
+          this.opened = true;
+          resolve();
+        },
+        (err: unknown) => {
+          clearTimeout(t);
+          this.closed = true;
+          reject(handshakeError(err));
+        },
+      );
+    });
+    this.ready.catch(() => {});
+    this.ws.socket.addEventListener('close', (ev: { code?: number; reason?: unknown }) => {
+      const wasOpen = this.opened && !this.closed;
+      this.closed = true;
+      const reason = `socket closed (${ev.code ?? 1006}${ev.reason ? ` ${String(ev.reason)}` : ''})`;
+      for (const w of [...this.dropWatchers]) w(reason);
+      if (wasOpen) onDrop(this, reason);
+    });
+  }
+
+  route(contextId: string, fn: (ev: CartesiaEvent) => void, onDrop: (reason: string) => void): () => void {
+    this.routes.set(contextId, fn);
+    this.dropWatchers.add(onDrop);
+    return () => {
+      this.routes.delete(contextId);
+      this.dropWatchers.delete(onDrop);
+    };
+  }
+
+  get usable(): boolean {
+    return !this.closed;
+  }
+
+  terminate(): void {
+    this.closed = true;
+    try {
+      this.ws.close({ code: 1000, reason: 'call ended' });
+    } catch {
+      // already gone
+    }
+  }
+}
+
+export class CartesiaTts implements TtsProvider {
+  readonly name = 'cartesia';
+  readonly capabilities: TtsCapabilities;
+  private readonly client: CartesiaType;
+  private readonly plain: boolean;
+  private conn: Connection | null = null;
+  private shut = false;
+  /** Drops in a row with nothing received in between: a socket that dies at once is not reopened in a loop. */
+  private drops = 0;
+
+  constructor(private readonly opts: CartesiaTtsOptions) {
+    this.capabilities = { streamingInput: true, alignment: opts.wordTimestamps !== false };
+    this.client = new Cartesia({ apiKey: opts.apiKey ?? '', baseURL: opts.baseUrl, maxRetries: 0 });
+    this.plain = opts.baseUrl.startsWith('http:');
+  }
+
+  /** The live socket, or a new one. */
+  connection(): Connection {
+    if (this.conn && this.conn.usable) return this.conn;
+    if (!this.opts.apiKey) {
+      const c = { ready: Promise.reject(new ProviderError(PROVIDER, 'CARTESIA_API_KEY is not set', 401, false)) } as Connection;
+      c.ready.catch(() => {});
+      return c;
+    }
+    this.conn = new Connection(this.client, this.plain, this.opts.connectTimeoutMs ?? 3000, (c, reason) => this.dropped(c, reason));
+    return this.conn;
+  }
+
+  private dropped(c: Connection, reason: string): void {
+    if (this.shut || c !== this.conn) return;
+    this.conn = null;
+    // Three drops without a message between them: the server is refusing us; the next reply opens anew.
+    if (++this.drops > 3) return;
+    this.opts.onReconnect?.(reason);
+    this.connection().ready.catch(() => {});
+  }
+
+  /** Something arrived on the socket: it works, so a later drop may be reconnected again. */
+  heard(): void {
+    this.drops = 0;
+  }
+
+  async prepare(signal: AbortSignal): Promise<void> {
+    if (signal.aborted || this.shut) return;
+    return this.connection().ready;
+  }
+
+  stream(signal: AbortSignal): TtsStream {
+    return new CartesiaStream(this, this.opts, signal);
+  }
+
+  close(): void {
+    this.shut = true;
+    const c = this.conn;
+    this.conn = null;
+    c?.terminate();
+  }
+}
+
+interface CartesiaEvent {
+  type?: string;
+  context_id?: string;
+  audio?: Uint8Array;
+  data?: string;
+  done?: boolean;
+  word_timestamps?: { words?: string[]; start?: number[]; end?: number[] };
+  title?: string;
+  message?: string;
+  error?: string;
+  error_code?: string;
+  status_code?: number;
+}
+
+/** One reply: one Cartesia context. */
+class CartesiaStream implements TtsStream {
+  private readonly queue = new ChunkQueue();
+  private readonly texts: string[] = [];
+  private readonly alignment: WordAlignment | null;
+  private readonly bytesPerMs: number;
+  private conn!: Connection;
+  private ctx!: TtsWsContextType;
+  private unroute: () => void = () => {};
+  /** Sends waiting for the socket to open, in order. */
+  private chain: Promise<void>;
+  private ended = false;
+  private aborted = false;
+  private gotAudio = false;
+  private sentInput = false;
+  private replayed = false;
+  /** The newest chunk, waiting briefly for the timestamps of the words it voices. */
+  private held: Buffer | null = null;
+  private heldTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly provider: CartesiaTts,
+    private readonly opts: CartesiaTtsOptions,
+    signal: AbortSignal,
+  ) {
+    this.alignment = opts.wordTimestamps === false ? null : new WordAlignment();
+    this.bytesPerMs = bytesPerMs(opts.format);
+    this.chain = this.attach();
+    if (signal.aborted) this.abort();
+    else signal.addEventListener('abort', () => this.abort(), { once: true });
+  }
+
+  /** Binds the stream to the provider's socket with a fresh context; resolves once it is open. */
+  private attach(): Promise<void> {
+    this.unroute();
+    this.conn = this.provider.connection();
+    const contextId = randomUUID();
+    if (this.conn.ws) {
+      this.ctx = new TTSWSContext(this.conn.ws, {
+        contextId,
+        model_id: this.opts.model ?? DEFAULT_CARTESIA_MODEL,
+        voice: { mode: 'id', id: this.opts.voiceId },
+        output_format: cartesiaFormat(this.opts.format) as never,
+        ...(this.opts.language ? { language: this.opts.language as never } : {}),
+        add_timestamps: this.alignment !== null,
+        // Original (not normalized) words, so they can be found in the text we sent.
+        ...(this.alignment ? { use_normalized_timestamps: false } : {}),
+        // The engine sends whole clauses (custom buffering, Cartesia docs "Buffering"): 0 starts
+        // each one at once instead of the default 3000 ms wait for more context.
+        max_buffer_delay_ms: 0,
+      });
+      this.unroute = this.conn.route(contextId, (ev) => this.onEvent(ev), (reason) => this.onDrop(reason));
+    }
+    return this.conn.ready.then(
+      () => {},
+      (err) => {
+        this.queue.fail(err);
+        throw err;
+      },
+    );
+  }
+
+  private send(op: (ctx: TtsWsContextType) => Promise<void>): void {
+    const ctx = () => this.ctx;
+    this.chain = this.chain.then(async () => {
+      if (this.aborted || this.queue.closed || !this.conn.usable) return;
+      this.sentInput = true;
+      await op(ctx());
+    });
+    this.chain.catch(() => {});
+  }
+
+  private onEvent(ev: CartesiaEvent): void {
+    if (this.aborted) return;
+    this.provider.heard();
+    switch (ev.type) {
+      case 'chunk': {
+        const audio = ev.audio ? Buffer.from(ev.audio.buffer, ev.audio.byteOffset, ev.audio.byteLength) : Buffer.from(ev.data ?? '', 'base64');
+        if (audio.length === 0) break;
+        this.gotAudio = true;
+        this.release(false);
+        if (!this.alignment) {
+          this.queue.put({ audio });
+          break;
+        }
+        this.held = audio;
+        this.heldTimer = setTimeout(() => this.release(false), HOLD_FOR_TIMESTAMPS_MS);
+        break;
+      }
+      case 'timestamps':
+        if (ev.word_timestamps) this.alignment?.addWords(ev.word_timestamps);
+        this.release(false);
+        break;
+      case 'done':
+        this.release(true);
+        this.finish();
+        this.queue.close();
+        break;
+      case 'error': {
+        this.release(false);
+        this.finish();
+        const status = ev.status_code;
+        const msg = `${ev.title ?? ev.error_code ?? 'error'}: ${ev.message ?? ev.error ?? 'unknown error'}`;
+        this.queue.fail(status ? ProviderError.fromStatus(PROVIDER, status, msg) : new ProviderError(PROVIDER, msg, undefined, false));
+        break;
+      }
+      default:
+        // flush_done (the segment's audio is all here), phoneme_timestamps.
+        this.release(false);
+        break;
+    }
+  }
+
+  /**
+   * Hands the held chunk on, credited with the characters its audio voices. `last`: the context
+   * is done, so everything sent has been voiced (timestamps for the final words may trail it).
+   */
+  private release(last: boolean): void {
+    const audio = this.held;
+    if (!audio) return;
+    this.held = null;
+    clearTimeout(this.heldTimer);
+    const chars = this.alignment!.addAudio(audio.length / this.bytesPerMs, last);
+    this.queue.put(chars === undefined ? { audio } : { audio, chars });
+  }
+
+  /** The socket died under this reply. Before any audio the reply starts over on a new socket. */
+  private onDrop(reason: string): void {
+    if (this.aborted || this.queue.closed) return;
+    if (!this.gotAudio && !this.replayed && this.texts.length > 0) {
+      this.replayed = true;
+      this.chain = this.attach();
+      this.chain.catch(() => {});
+      const all = this.texts.join('');
+      this.send((ctx) => ctx.push({ transcript: all }));
+      if (this.ended) this.send((ctx) => ctx.no_more_inputs());
+      return;
+    }
+    this.finish();
+    this.queue.fail(new ProviderError(PROVIDER, `${reason} during a reply`, undefined, true));
+  }
+
+  private finish(): void {
+    clearTimeout(this.heldTimer);
+    this.held = null;
+    this.unroute();
+    this.unroute = () => {};
+  }
+
+  push(text: string): void {
+    if (this.ended || this.aborted || text.trim() === '') return;
+    // Inputs are concatenated verbatim (Cartesia docs, "Contexts"): each clause ends with a space.
+    const t = /\s$/.test(text) ? text : `${text} `;
+    this.texts.push(t);
+    this.alignment?.addText(t);
+    this.send((ctx) => ctx.push({ transcript: t }));
+  }
+
+  flush(): void {
+    if (this.ended || this.aborted || this.texts.length === 0) return;
+    this.send((ctx) => ctx.flush());
+  }
+
+  end(): void {
+    if (this.ended || this.aborted) return;
+    this.ended = true;
+    if (this.texts.length === 0) {
+      // Nothing to say: no context was started, so there is no `done` to wait for.
+      this.finish();
+      this.queue.close();
+      return;
+    }
+    // An empty transcript with `continue: false` ends a context whose last input was not known
+    // in advance (Cartesia docs, "Contexts"); the server answers `done` after the last audio.
+    this.send((ctx) => ctx.no_more_inputs());
+  }
+
+  abort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.queue.drop();
+    this.finish();
+    // Cancel stops the inputs not yet started; the generation in flight keeps streaming
+    // (SDK-NOTES), and its audio is dropped here because the context is no longer routed.
+    if (this.sentInput && this.conn.usable && this.conn.opened) void this.ctx.cancel().catch(() => {});
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<TtsChunk> {
+    return this.queue[Symbol.asyncIterator]();
+  }
+}
+
+/** A refused handshake as a ProviderError with the HTTP status (`ws`: "Unexpected server response: 401"). */
+function handshakeError(err: unknown): ProviderError {
+  const e = err as { message?: string; error?: { message?: string } } | undefined;
+  const msg = e?.message ?? e?.error?.message ?? String(err);
+  const m = /Unexpected server response: (\d{3})/.exec(msg);
+  if (m) return ProviderError.fromStatus(PROVIDER, Number(m[1]), `WebSocket refused (${m[1]})`);
+  return new ProviderError(PROVIDER, `WebSocket: ${msg}`, undefined, true);
+}
