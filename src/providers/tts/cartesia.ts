@@ -11,25 +11,14 @@
  * context, so the socket's life is watched here; a reply that loses its socket before any audio
  * is replayed on a new one, and an idle socket that drops is reopened for the next reply.
  */
-import { createRequire } from 'node:module';
-import net from 'node:net';
 import { randomUUID } from 'node:crypto';
-import type { TTSWS as TtsWsType, TTSWSContext as TtsWsContextType } from '@cartesia/cartesia-js/resources/tts/ws';
-import type { Cartesia as CartesiaType } from '@cartesia/cartesia-js';
 import { ProviderError } from '../../errors.js';
 import { bytesPerMs, type AudioFormat } from '../../transport/types.js';
 import { ChunkQueue } from './chunk-queue.js';
 import { WordAlignment } from './cartesia-alignment.js';
+import { Cartesia, TTSWSContext, type CartesiaType, type TtsWsContextType } from './cartesia-sdk.js';
+import { Connection, type CartesiaEvent } from './cartesia-connection.js';
 import type { TtsCapabilities, TtsChunk, TtsOptions, TtsProvider, TtsStream } from './types.js';
-
-// The SDK's ESM build loads `ws` with `require`, which does not exist in ESM on Node 20
-// (SDK-NOTES): its CommonJS build is loaded instead. Types come from the package as usual.
-const requireCjs = createRequire(import.meta.url);
-const { Cartesia } = requireCjs('@cartesia/cartesia-js') as { Cartesia: typeof CartesiaType };
-const { TTSWS, TTSWSContext } = requireCjs('@cartesia/cartesia-js/resources/tts/ws') as {
-  TTSWS: typeof TtsWsType;
-  TTSWSContext: typeof TtsWsContextType;
-};
 
 const PROVIDER = 'cartesia';
 /**
@@ -67,82 +56,6 @@ export interface CartesiaTtsOptions extends TtsOptions {
   language?: string;
   /** Told when a dropped socket is replaced (the engine notes it on the call). */
   onReconnect?: (reason: string) => void;
-}
-
-/** One socket and the contexts streaming on it. */
-class Connection {
-  readonly ws: TtsWsType;
-  readonly ready: Promise<void>;
-  opened = false;
-  closed = false;
-  private readonly routes = new Map<string, (ev: CartesiaEvent) => void>();
-  private readonly dropWatchers = new Set<(reason: string) => void>();
-
-  constructor(client: CartesiaType, plain: boolean, timeoutMs: number, onDrop: (c: Connection, reason: string) => void) {
-    this.ws = new TTSWS(client, {
-      // The SDK always dials `wss://` (SDK-NOTES); a plain-HTTP base (a local server, a TLS-
-      // terminating proxy on loopback) gets a plain TCP socket under the same URL.
-      ...(plain ? { createConnection: (o: { port?: number | string; host?: string }) => net.connect(Number(o.port), o.host ?? '127.0.0.1') } : {}),
-      // Base64 JSON audio at 100 calls: deflating every frame costs more CPU than it saves.
-      perMessageDeflate: false,
-    } as never);
-    // Without an `error` listener the SDK turns each error into an unhandled rejection.
-    this.ws.on('error', () => {});
-    this.ws.on('event', (ev) => {
-      const e = ev as CartesiaEvent;
-      const route = e.context_id ? this.routes.get(e.context_id) : undefined;
-      if (route) route(e);
-      else if (e.type === 'error' && !e.context_id) for (const r of this.routes.values()) r(e);
-    });
-    this.ready = new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => {
-        reject(new ProviderError(PROVIDER, 'WebSocket did not open in time', undefined, true));
-        this.terminate();
-      }, timeoutMs);
-      this.ws.connect().then(
-        () => {
-          clearTimeout(t);
-          this.opened = true;
-          resolve();
-        },
-        (err: unknown) => {
-          clearTimeout(t);
-          this.closed = true;
-          reject(handshakeError(err));
-        },
-      );
-    });
-    this.ready.catch(() => {});
-    this.ws.socket.addEventListener('close', (ev: { code?: number; reason?: unknown }) => {
-      const wasOpen = this.opened && !this.closed;
-      this.closed = true;
-      const reason = `socket closed (${ev.code ?? 1006}${ev.reason ? ` ${String(ev.reason)}` : ''})`;
-      for (const w of [...this.dropWatchers]) w(reason);
-      if (wasOpen) onDrop(this, reason);
-    });
-  }
-
-  route(contextId: string, fn: (ev: CartesiaEvent) => void, onDrop: (reason: string) => void): () => void {
-    this.routes.set(contextId, fn);
-    this.dropWatchers.add(onDrop);
-    return () => {
-      this.routes.delete(contextId);
-      this.dropWatchers.delete(onDrop);
-    };
-  }
-
-  get usable(): boolean {
-    return !this.closed;
-  }
-
-  terminate(): void {
-    this.closed = true;
-    try {
-      this.ws.close({ code: 1000, reason: 'call ended' });
-    } catch {
-      // already gone
-    }
-  }
 }
 
 export class CartesiaTts implements TtsProvider {
@@ -204,19 +117,6 @@ export class CartesiaTts implements TtsProvider {
   }
 }
 
-interface CartesiaEvent {
-  type?: string;
-  context_id?: string;
-  audio?: Uint8Array;
-  data?: string;
-  done?: boolean;
-  word_timestamps?: { words?: string[]; start?: number[]; end?: number[] };
-  title?: string;
-  message?: string;
-  error?: string;
-  error_code?: string;
-  status_code?: number;
-}
 
 /** One reply: one Cartesia context. */
 class CartesiaStream implements TtsStream {
@@ -247,8 +147,14 @@ class CartesiaStream implements TtsStream {
     this.bytesPerMs = bytesPerMs(opts.format);
     this.chain = this.attach();
     if (signal.aborted) this.abort();
-    else signal.addEventListener('abort', () => this.abort(), { once: true });
+    else {
+      signal.addEventListener('abort', this.onAbort, { once: true });
+      this.signal = signal;
+    }
   }
+
+  private readonly onAbort = (): void => this.abort();
+  private signal: AbortSignal | null = null;
 
   /** Binds the stream to the provider's socket with a fresh context; resolves once it is open. */
   private attach(): Promise<void> {
@@ -361,6 +267,9 @@ class CartesiaStream implements TtsStream {
   }
 
   private finish(): void {
+    // A long call's signal must not collect one listener per finished reply.
+    this.signal?.removeEventListener('abort', this.onAbort);
+    this.signal = null;
     clearTimeout(this.heldTimer);
     this.held = null;
     this.unroute();
@@ -408,13 +317,4 @@ class CartesiaStream implements TtsStream {
   [Symbol.asyncIterator](): AsyncIterator<TtsChunk> {
     return this.queue[Symbol.asyncIterator]();
   }
-}
-
-/** A refused handshake as a ProviderError with the HTTP status (`ws`: "Unexpected server response: 401"). */
-function handshakeError(err: unknown): ProviderError {
-  const e = err as { message?: string; error?: { message?: string } } | undefined;
-  const msg = e?.message ?? e?.error?.message ?? String(err);
-  const m = /Unexpected server response: (\d{3})/.exec(msg);
-  if (m) return ProviderError.fromStatus(PROVIDER, Number(m[1]), `WebSocket refused (${m[1]})`);
-  return new ProviderError(PROVIDER, `WebSocket: ${msg}`, undefined, true);
 }
