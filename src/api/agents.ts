@@ -9,6 +9,7 @@ import type { AppContext } from '../context.js';
 import type { Agent, NewAgent } from '../store/types.js';
 import { validationFailed } from '../errors.js';
 import { newId } from '../ids.js';
+import { agentVoiceProblem } from '../services/voices.js';
 import { assertReadable, assertWritable, ownerFilter, type AuthContext } from './auth-context.js';
 import { PageOf, PageQuery, pageBody, pageRequest } from './paging.js';
 import { errorResponses, IdParams } from './schemas.js';
@@ -39,6 +40,12 @@ function checkAgent(agent: Partial<Agent>): void {
   if (problems.length > 0) {
     throw validationFailed(`agent is invalid: ${problems.map((p) => `${p.field} ${p.message}`).join('; ')}`, problems);
   }
+}
+
+/** A voice the catalogue knows belongs to another provider (API.md, "Voices") → 422 naming `voiceId`. */
+async function checkVoice(ctx: AppContext, agent: Agent | NewAgent): Promise<void> {
+  const problem = await agentVoiceProblem(ctx, agent);
+  if (problem) throw validationFailed(`agent is invalid: voiceId ${problem.message}`, [problem]);
 }
 
 export async function agentRoutes(app: FastifyInstance, opts: { ctx: AppContext }): Promise<void> {
@@ -83,6 +90,7 @@ export async function agentRoutes(app: FastifyInstance, opts: { ctx: AppContext 
         metadata: b.metadata ?? null,
       };
       checkAgent(draft);
+      await checkVoice(ctx, draft);
       await assertDocsVisible(ctx, req.auth, draft.knowledgeIds, 'knowledgeIds');
       const agent = await ctx.store.createAgent(draft);
       return reply.code(201).send(agentToJson(agent));
@@ -121,6 +129,8 @@ export async function agentRoutes(app: FastifyInstance, opts: { ctx: AppContext 
       // the rule below refuses it).
       if (patch.architecture === 'text' && patch.voiceMode === undefined) merged.voiceMode = 'off';
       checkAgent(merged);
+      // Only a change to the voice or to who speaks it is checked: a renamed agent keeps its voice.
+      if (['voiceId', 'tts', 'realtimeProvider', 'architecture'].some((k) => (patch as Record<string, unknown>)[k] !== undefined)) await checkVoice(ctx, merged);
       if (patch.knowledgeIds) await assertDocsVisible(ctx, req.auth, patch.knowledgeIds, 'knowledgeIds');
       const saved = await ctx.store.updateAgent(merged);
       assertWritable(req.auth, saved, 'agent', req.params.id);
