@@ -110,7 +110,7 @@ export interface CartesiaWsConnection {
 export interface FakeCartesiaOptions {
   apiKey?: string;
   msPerChar?: number;
-  /** Time to the first chunk of each generation. */
+  /** Time to the first chunk of each context. */
   firstChunkDelayMs?: number;
   chunkDelayMs?: number;
   /** Refuse upgrades with this status. */
@@ -259,7 +259,9 @@ export async function startFakeCartesia(opts: FakeCartesiaOptions = {}): Promise
 
     const generate = async (c: Ctx, text: string) => {
       c.rec.generations++;
-      if (options.firstChunkDelayMs) await sleep(options.firstChunkDelayMs);
+      // Time to first audio is a context's, not each continuation's: later inputs are generated
+      // while earlier audio streams (as the ElevenLabs fake does per socket, for the same reason).
+      if (options.firstChunkDelayMs && c.rec.generations === 1) await sleep(options.firstChunkDelayMs);
       const msPerChar = options.msPerChar ?? 60;
       const rate = c.format === 'ulaw_8000' ? 8000 : Number(c.format.slice(4));
       // Word timestamps follow the chunks that voice them (the client must cope with the lag).
