@@ -215,6 +215,20 @@ describe('Cartesia TTS over the WebSocket, against the fake', () => {
     expect((await drain(s2)).bytes).toBeGreaterThan(0);
   });
 
+  it('close() (call end) closes the socket, and nothing opens another', async () => {
+    fake = await startFakeCartesia();
+    const tts = make(fake);
+    await tts.prepare(never);
+    tts.close();
+    await waitFor(() => fake!.ws[0]!.closed);
+    await tts.prepare(never);
+    const s = tts.stream(never);
+    s.push('Too late.');
+    s.end();
+    await expect(drain(s)).rejects.toThrow(/closed/);
+    expect(fake.ws.length).toBe(1);
+  });
+
   it('without timestamps, chunks stop claiming alignment so the engine estimates instead', async () => {
     fake = await startFakeCartesia({ msPerChar: 30, timestamps: false });
     const tts = make(fake);

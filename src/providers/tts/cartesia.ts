@@ -77,11 +77,9 @@ export class CartesiaTts implements TtsProvider {
   /** The live socket, or a new one. */
   connection(): Connection {
     if (this.conn && this.conn.usable) return this.conn;
-    if (!this.opts.apiKey) {
-      const c = { ready: Promise.reject(new ProviderError(PROVIDER, 'CARTESIA_API_KEY is not set', 401, false)) } as Connection;
-      c.ready.catch(() => {});
-      return c;
-    }
+    if (!this.opts.apiKey) return refused(new ProviderError(PROVIDER, 'CARTESIA_API_KEY is not set', 401, false));
+    // After close() (the call ended) nothing opens a socket again.
+    if (this.shut) return refused(new ProviderError(PROVIDER, 'provider closed', undefined, false));
     this.conn = new Connection(this.client, this.plain, this.opts.connectTimeoutMs ?? 3000, (c, reason) => this.dropped(c, reason));
     return this.conn;
   }
@@ -317,4 +315,11 @@ class CartesiaStream implements TtsStream {
   [Symbol.asyncIterator](): AsyncIterator<TtsChunk> {
     return this.queue[Symbol.asyncIterator]();
   }
+}
+
+/** A connection that never opens: its `ready` rejects with `err`, and nothing is sent on it. */
+function refused(err: ProviderError): Connection {
+  const ready = Promise.reject(err);
+  ready.catch(() => {});
+  return { ready, usable: false, opened: false, closed: true } as unknown as Connection;
 }
