@@ -29,14 +29,16 @@ export class Connection {
   readonly ready: Promise<void>;
   opened = false;
   closed = false;
+  private openedAt = 0;
+  private closedAt = 0;
   private readonly routes = new Map<string, (ev: CartesiaEvent) => void>();
   private readonly dropWatchers = new Set<(reason: string) => void>();
 
-  constructor(client: CartesiaType, plain: boolean, timeoutMs: number, onDrop: (c: Connection, reason: string) => void) {
+  constructor(client: CartesiaType, plainPort: number | null, timeoutMs: number, onDrop: (c: Connection, reason: string) => void) {
     this.ws = new TTSWS(client, {
       // The SDK always dials `wss://` (SDK-NOTES); a plain-HTTP base (a local server, a TLS-
       // terminating proxy on loopback) gets a plain TCP socket under the same URL.
-      ...(plain ? { createConnection: (o: { port?: number | string; host?: string }) => net.connect(Number(o.port), o.host ?? '127.0.0.1') } : {}),
+      ...(plainPort !== null ? { createConnection: (o: { host?: string }) => net.connect(plainPort, o.host ?? '127.0.0.1') } : {}),
       // Base64 JSON audio at 100 calls: deflating every frame costs more CPU than it saves.
       perMessageDeflate: false,
     } as never);
@@ -57,6 +59,7 @@ export class Connection {
         () => {
           clearTimeout(t);
           this.opened = true;
+          this.openedAt = Date.now();
           resolve();
         },
         (err: unknown) => {
@@ -70,6 +73,7 @@ export class Connection {
     this.ws.socket.addEventListener('close', (ev: { code?: number; reason?: unknown }) => {
       const wasOpen = this.opened && !this.closed;
       this.closed = true;
+      this.closedAt = Date.now();
       const reason = `socket closed (${ev.code ?? 1006}${ev.reason ? ` ${String(ev.reason)}` : ''})`;
       for (const w of [...this.dropWatchers]) w(reason);
       if (wasOpen) onDrop(this, reason);
@@ -83,6 +87,11 @@ export class Connection {
       this.routes.delete(contextId);
       this.dropWatchers.delete(onDrop);
     };
+  }
+
+  /** How long the socket was (or has been) open; 0 if it never opened. */
+  openedForMs(): number {
+    return this.openedAt === 0 ? 0 : (this.closedAt || Date.now()) - this.openedAt;
   }
 
   get usable(): boolean {

@@ -27,6 +27,8 @@ const PROVIDER = 'cartesia';
  * wait at a pause in the reply; 30 ms is within the 120 ms playback lead (PLAYBACK_LEAD_MS).
  */
 const HOLD_FOR_TIMESTAMPS_MS = 30;
+/** A socket open this long before it dropped was working: its drop does not count toward giving up. */
+const STABLE_SOCKET_MS = 10_000;
 
 /**
  * Cartesia's recommended stable model: the June 2026 "API changes" page sends every retired
@@ -40,11 +42,6 @@ export const DEFAULT_CARTESIA_VOICE = 'f786b574-daa5-4673-aa0c-cbe3e8534c02';
 /** Cartesia's raw output format for the call's audio format (API reference, `output_format`). */
 export function cartesiaFormat(format: AudioFormat): { container: 'raw'; encoding: 'pcm_mulaw' | 'pcm_s16le'; sample_rate: number } {
   return { container: 'raw', encoding: format.encoding === 'mulaw' ? 'pcm_mulaw' : 'pcm_s16le', sample_rate: format.sampleRate };
-}
-
-/** `wss://` (or `ws://` for a plain-HTTP base such as a local fake) of `CARTESIA_BASE_URL`. */
-export function cartesiaWsUrl(baseUrl: string): string {
-  return `${baseUrl.replace(/^http/, 'ws').replace(/\/$/, '')}/tts/websocket`;
 }
 
 export interface CartesiaTtsOptions extends TtsOptions {
@@ -62,7 +59,8 @@ export class CartesiaTts implements TtsProvider {
   readonly name = 'cartesia';
   readonly capabilities: TtsCapabilities;
   private readonly client: CartesiaType;
-  private readonly plain: boolean;
+  /** The TCP port of a plain-HTTP base URL (null for https: the SDK's own TLS dial). */
+  private readonly plainPort: number | null;
   private conn: Connection | null = null;
   private shut = false;
   /** Drops in a row with nothing received in between: a socket that dies at once is not reopened in a loop. */
@@ -71,7 +69,8 @@ export class CartesiaTts implements TtsProvider {
   constructor(private readonly opts: CartesiaTtsOptions) {
     this.capabilities = { streamingInput: true, alignment: opts.wordTimestamps !== false };
     this.client = new Cartesia({ apiKey: opts.apiKey ?? '', baseURL: opts.baseUrl, maxRetries: 0 });
-    this.plain = opts.baseUrl.startsWith('http:');
+    const u = new URL(opts.baseUrl);
+    this.plainPort = u.protocol === 'http:' ? Number(u.port || 80) : null;
   }
 
   /** The live socket, or a new one. */
@@ -80,14 +79,17 @@ export class CartesiaTts implements TtsProvider {
     if (!this.opts.apiKey) return refused(new ProviderError(PROVIDER, 'CARTESIA_API_KEY is not set', 401, false));
     // After close() (the call ended) nothing opens a socket again.
     if (this.shut) return refused(new ProviderError(PROVIDER, 'provider closed', undefined, false));
-    this.conn = new Connection(this.client, this.plain, this.opts.connectTimeoutMs ?? 3000, (c, reason) => this.dropped(c, reason));
+    this.conn = new Connection(this.client, this.plainPort, this.opts.connectTimeoutMs ?? 3000, (c, reason) => this.dropped(c, reason));
     return this.conn;
   }
 
   private dropped(c: Connection, reason: string): void {
     if (this.shut || c !== this.conn) return;
     this.conn = null;
-    // Three drops without a message between them: the server is refusing us; the next reply opens anew.
+    // A socket that lived a while (an idle timeout, a network blip) is simply replaced; three
+    // quick drops with nothing received between them mean the server refuses us, and then only
+    // the next reply opens a socket.
+    if (c.openedForMs() > STABLE_SOCKET_MS) this.drops = 0;
     if (++this.drops > 3) return;
     this.opts.onReconnect?.(reason);
     this.connection().ready.catch(() => {});
@@ -114,7 +116,6 @@ export class CartesiaTts implements TtsProvider {
     c?.terminate();
   }
 }
-
 
 /** One reply: one Cartesia context. */
 class CartesiaStream implements TtsStream {
