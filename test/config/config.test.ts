@@ -16,6 +16,13 @@ describe('configuration', () => {
     expect(config.providers.openai.baseUrl).toBe('https://api.openai.com/v1');
     expect(config.providers.openai.realtimeUrl).toBe('wss://api.openai.com/v1/realtime');
     expect(config.providers.elevenlabs.baseUrl).toBe('https://api.elevenlabs.io');
+    expect(config.providers.cartesia).toEqual({ apiKey: undefined, baseUrl: 'https://api.cartesia.ai' });
+  });
+
+  it('reads CARTESIA_API_KEY and CARTESIA_BASE_URL (http or https) and refuses another scheme', () => {
+    const config = loadConfig({ CARTESIA_API_KEY: 'sk_car_x', CARTESIA_BASE_URL: 'http://127.0.0.1:9999/' });
+    expect(config.providers.cartesia).toEqual({ apiKey: 'sk_car_x', baseUrl: 'http://127.0.0.1:9999' });
+    expect(() => loadConfig({ CARTESIA_BASE_URL: 'wss://api.cartesia.ai' })).toThrow(/CARTESIA_BASE_URL: scheme must be one of http, https/);
   });
 
   it('derives PUBLIC_URL from PORT and strips trailing slashes from URLs', () => {
