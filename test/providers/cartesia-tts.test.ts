@@ -184,10 +184,32 @@ describe('Cartesia TTS over the WebSocket, against the fake', () => {
     expect(ctx!.text).toBe('First clause. Second clause. ');
   });
 
-  it('fails a reply whose socket drops mid-audio (retryable), then reconnects for the next one', async () => {
+  it('a reply whose socket drops mid-audio goes on from the first unvoiced word on a new socket', async () => {
+    fake = await startFakeCartesia({ msPerChar: 20, chunkDelayMs: 10 });
+    const tts = make(fake);
+    await tts.prepare(never);
+    const SENTENCE = 'A long sentence that is cut off by a network failure. ';
+    const s = tts.stream(never);
+    s.push(SENTENCE);
+    s.end();
+    const it = s[Symbol.asyncIterator]();
+    let chars = (await it.next()).value.chars ?? 0;
+    await waitFor(() => [...fake!.ws[0]!.contexts.values()][0]!.chunks >= 6);
+    fake.ws[0]!.drop();
+    for (let r = await it.next(); !r.done; r = await it.next()) chars += r.value.chars ?? 0;
+    await waitFor(() => fake!.ws.length === 2);
+    const resumed = [...fake.ws[1]!.contexts.values()][0]!;
+    // The rest of the sentence, from a word boundary; every character is credited once.
+    expect(SENTENCE.endsWith(resumed.text)).toBe(true);
+    expect(resumed.text.length).toBeLessThan(SENTENCE.length);
+    expect(SENTENCE[SENTENCE.length - resumed.text.length - 1]).toBe(' ');
+    expect(chars).toBe(SENTENCE.length);
+  });
+
+  it('without timestamps a mid-audio drop fails the reply (retryable), and the idle socket is reopened for the next one', async () => {
     fake = await startFakeCartesia({ msPerChar: 20, chunkDelayMs: 10 });
     const notes: string[] = [];
-    const tts = make(fake, { onReconnect: (r) => notes.push(r) });
+    const tts = make(fake, { wordTimestamps: false, onReconnect: (r) => notes.push(r) });
     await tts.prepare(never);
     const s = tts.stream(never);
     s.push('A long sentence that is cut off by a network failure.');

@@ -28,6 +28,8 @@ export class WordAlignment {
   private audioMs = 0;
   private credited = 0;
   private sawTimestamps = false;
+  /** Where the current context's timestamps start in this reply's audio (a resumed context starts at 0 again). */
+  private timeBaseMs = 0;
 
   addText(t: string): void {
     this.text += t;
@@ -46,8 +48,23 @@ export class WordAlignment {
       while (end < this.text.length && !/\s/.test(this.text[end]!)) end++;
       while (end < this.text.length && /\s/.test(this.text[end]!)) end++;
       this.cursor = end;
-      this.ends.push([Math.round((ends[i] ?? 0) * 1000), end]);
+      this.ends.push([this.timeBaseMs + Math.round((ends[i] ?? 0) * 1000), end]);
     }
+  }
+
+  /**
+   * The reply continues on a new context (its socket dropped): returns the character offset it
+   * should start from — after the last word timestamps report — and times the new context's
+   * timestamps from the audio received so far.
+   */
+  resume(): number {
+    const voiced = this.ends.length > 0 ? this.ends[this.ends.length - 1]![1] : 0;
+    const from = Math.max(voiced, this.credited);
+    this.cursor = from;
+    this.next = this.ends.length;
+    this.credited = from;
+    this.timeBaseMs = this.audioMs;
+    return from;
   }
 
   /**

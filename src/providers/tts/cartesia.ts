@@ -249,16 +249,29 @@ class CartesiaStream implements TtsStream {
     this.queue.put(chars === undefined ? { audio } : { audio, chars });
   }
 
-  /** The socket died under this reply. Before any audio the reply starts over on a new socket. */
+  /**
+   * The socket died under this reply. It goes on, once, on a new socket: from the start when no
+   * audio had come, else from the first word the timestamps do not show as voiced (the caller
+   * hears a seam instead of losing the call). Without timestamps there is no safe place to go on.
+   */
   private onDrop(reason: string): void {
     if (this.aborted || this.queue.closed) return;
-    if (!this.gotAudio && !this.replayed && this.texts.length > 0) {
+    this.release(false);
+    const from = !this.gotAudio ? 0 : this.alignment ? this.alignment.resume() : -1;
+    if (!this.replayed && this.texts.length > 0 && from >= 0) {
       this.replayed = true;
+      this.opts.onReconnect?.(`${reason} mid-reply, which went on ${from === 0 ? 'from its start' : 'from its first unvoiced word'}`);
       this.chain = this.attach();
       this.chain.catch(() => {});
-      const all = this.texts.join('');
-      this.send((ctx) => ctx.push({ transcript: all }));
-      if (this.ended) this.send((ctx) => ctx.no_more_inputs());
+      const rest = this.texts.join('').slice(from);
+      if (rest.trim() !== '') this.send((ctx) => ctx.push({ transcript: rest }));
+      if (this.ended) {
+        if (rest.trim() !== '') this.send((ctx) => ctx.no_more_inputs());
+        else {
+          this.finish();
+          this.queue.close();
+        }
+      }
       return;
     }
     this.finish();
