@@ -34,6 +34,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { fakeTone } from './elevenlabs.js';
+import { authOf, FAKE_CARTESIA_VOICES, serveVoices, versionOf, type CartesiaVoice } from './cartesia-voices.js';
+
+export { FAKE_CARTESIA_VOICES, type CartesiaVoice } from './cartesia-voices.js';
 
 /** Model ids the fake accepts: SDK 4.2.0 `TTSModel`, plus `sonic-3-latest` and `sonic-3.6` (docs changelog). */
 export const CARTESIA_MODELS = ['sonic-3.5', 'sonic-3', 'sonic-3.5-2026-05-04', 'sonic-3-2026-01-12', 'sonic-3-2025-10-27', 'sonic-latest', 'sonic-3-latest', 'sonic-3.6'];
@@ -42,47 +45,6 @@ const SAMPLE_RATES = [8000, 16000, 22050, 24000, 44100, 48000];
 const CHARS_PER_CHUNK = 4;
 /** A context expires this long after its last audio ("Contexts"). */
 const CONTEXT_EXPIRY_MS = 1000;
-
-export interface CartesiaVoice {
-  id: string;
-  name: string;
-  description: string;
-  language: string;
-  gender?: 'masculine' | 'feminine' | 'gender_neutral' | null;
-  is_owner: boolean;
-  created_at: string;
-  access: 'private' | 'public';
-  visibility: 'owner' | 'all';
-  tagline: string;
-  locales: Array<{ is_native: boolean; locale: string }>;
-  preview_file_url?: string | null;
-}
-
-export const FAKE_CARTESIA_VOICES: CartesiaVoice[] = [
-  voice('f786b574-daa5-4673-aa0c-cbe3e8534c02', 'Katie', 'en', 'feminine'),
-  voice('a0e99841-438c-4a64-b679-ae501e7d6091', 'Barbershop Man', 'en', 'masculine'),
-  voice('6ccbfb76-1fc6-48f7-b71d-91ac6298247b', 'Tessa', 'en', 'feminine'),
-  voice('9626c31c-bec5-4cca-baa8-f8ba9e84c8bc', 'Jacqueline', 'en', 'feminine'),
-  voice('694f9389-aac1-45b6-b726-9d9369183238', 'Sarah', 'en', 'feminine'),
-  voice('5c3c89e5-535f-43ef-b14d-f8ffe148c1f0', 'Sébastien', 'fr', 'masculine'),
-];
-
-function voice(id: string, name: string, language: string, gender: CartesiaVoice['gender']): CartesiaVoice {
-  return {
-    id,
-    name,
-    description: `${name}, a test voice`,
-    language,
-    gender,
-    is_owner: false,
-    created_at: '2026-01-01T00:00:00Z',
-    access: 'public',
-    visibility: 'all',
-    tagline: '',
-    locales: [{ is_native: true, locale: language === 'fr' ? 'fr-FR' : 'en-US' }],
-    preview_file_url: `https://files.cartesia.ai/previews/${id}.wav`,
-  };
-}
 
 export interface CartesiaContextRecord {
   id: string;
@@ -142,43 +104,7 @@ export async function startFakeCartesia(opts: FakeCartesiaOptions = {}): Promise
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
   const sockets = new Set<import('node:net').Socket>();
 
-  const authOf = (headers: http.IncomingHttpHeaders, q: URLSearchParams): string | undefined => {
-    const bearer = /^Bearer (.+)$/.exec(String(headers.authorization ?? ''))?.[1];
-    return bearer ?? (headers['x-api-key'] as string | undefined) ?? q.get('api_key') ?? q.get('access_token') ?? undefined;
-  };
-  const versionOf = (headers: http.IncomingHttpHeaders, q: URLSearchParams): string | undefined =>
-    q.get('cartesia_version') ?? (headers['cartesia-version'] as string | undefined);
-
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://x');
-    const json = (status: number, body: unknown) => {
-      res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(body));
-    };
-    if (req.method !== 'GET' || url.pathname !== '/voices') return json(404, { error: 'not found' });
-    const query: Record<string, string | string[]> = {};
-    for (const [k, v] of url.searchParams) query[k] = k in query ? ([] as string[]).concat(query[k]!, v) : v;
-    voiceRequests.push({ query, headers: req.headers });
-    if (!versionOf(req.headers, url.searchParams)) return json(400, { title: 'Missing version', message: 'The Cartesia-Version header is required.', error_code: 'missing_version' });
-    if (authOf(req.headers, url.searchParams) !== apiKey) return json(401, { title: 'Unauthorized', message: 'Invalid API key.', error_code: 'unauthorized' });
-    if (options.voicesStatus) return json(options.voicesStatus, { title: 'Error', message: 'voices unavailable', error_code: 'internal' });
-    const limit = Number(url.searchParams.get('limit') ?? 10);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 100) return json(400, { title: 'Invalid limit', message: 'limit must be between 1 and 100', error_code: 'invalid_request' });
-    const after = url.searchParams.get('starting_after');
-    let start = 0;
-    if (after) {
-      const i = voices.findIndex((v) => v.id === after);
-      if (i < 0) return json(400, { title: 'Invalid cursor', message: 'starting_after is not a voice id', error_code: 'invalid_request' });
-      start = i + 1;
-    }
-    const expand = url.searchParams.getAll('expand[]');
-    const page = voices.slice(start, start + limit).map((v) => {
-      const { preview_file_url, ...rest } = v;
-      return expand.includes('preview_file_url') ? { ...rest, preview_file_url } : rest;
-    });
-    const hasMore = start + limit < voices.length;
-    json(200, { data: page, has_more: hasMore, next_page: hasMore ? page[page.length - 1]!.id : null });
-  });
+  const server = http.createServer((req, res) => serveVoices(req, res, { apiKey, voices, voicesStatus: options.voicesStatus, requests: voiceRequests }));
   server.on('connection', (s) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
