@@ -8,7 +8,7 @@
  *      through signed /twilio/voice webhooks, each running the scripted conversation.
  * So the gateway's CPU (from its own /metrics) is its own.
  *
- *   node --import tsx bench/media-load.ts [--engines pipeline,realtime] [--calls 10,100,500,1000]
+ *   node --import tsx bench/media-load.ts [--engines pipeline,pipeline-cartesia,realtime] [--calls 10,100,500,1000]
  *        [--seconds 40] [--cpu-prof DIR] [--heap-snapshot] [--name media-load] [--no-stop]
  *        [--gateway-flags "--perf-basic-prof"]
  *
@@ -26,6 +26,7 @@ import { parseArgs } from 'node:util';
 import { round, writeResults } from './lib/results.js';
 import { startGateway, type GatewayMetrics, type GatewayProcess } from './lib/gateway-process.js';
 import { summarize } from './lib/stats.js';
+import { FAKE_CARTESIA_VOICES } from '../test/fakes/cartesia.js';
 import { EXPECTED_V2V_MS, LATENCY, TURN, type CallerResults, type EngineKind, type RunRequest } from './media-load/script.js';
 import { pipelineExpectedMs } from './media-load/turn-expectation.js';
 
@@ -93,8 +94,15 @@ async function setupAgent(g: GatewayProcess, engine: EngineKind): Promise<string
     active: true,
   };
   const body =
-    engine === 'pipeline'
-      ? { ...common, architecture: 'pipeline', model: 'gpt-4o-mini', stt: 'deepgram', tts: 'elevenlabs', turnDetection: { silenceMs: TURN.silenceMs, minInterruptionMs: TURN.minInterruptionMs } }
+    engine !== 'realtime'
+      ? {
+          ...common,
+          architecture: 'pipeline',
+          model: 'gpt-4o-mini',
+          stt: 'deepgram',
+          ...(engine === 'pipeline-cartesia' ? { tts: 'cartesia', voiceId: FAKE_CARTESIA_VOICES[0]!.id } : { tts: 'elevenlabs' }),
+          turnDetection: { silenceMs: TURN.silenceMs, minInterruptionMs: TURN.minInterruptionMs },
+        }
       : { ...common, architecture: 'realtime', realtimeProvider: 'openai', turnDetection: { silenceMs: TURN.silenceMs } };
   const agent = await g.api('POST', '/v1/agents', body);
   if (agent.status !== 201) throw new Error(`create agent: ${agent.status} ${JSON.stringify(agent.body)}`);

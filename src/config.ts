@@ -52,6 +52,8 @@ export interface Config {
     /** xAI Grok voice agent (realtime only). */
     xai: { apiKey?: string; realtimeUrl: string };
     elevenlabs: { apiKey?: string; baseUrl: string };
+    /** Cartesia TTS; the WebSocket URL is derived from `baseUrl` (https → wss). */
+    cartesia: { apiKey?: string; baseUrl: string };
     /** OpenAI-compatible speech servers (whisper.cpp, speaches, Kokoro, Piper…). */
     openaiCompatible: {
       sttBaseUrl: string;
@@ -145,6 +147,10 @@ export function loadConfig(env: Env = process.env): Config {
       elevenlabs: {
         apiKey: r.optional('ELEVENLABS_API_KEY'),
         baseUrl: r.url('ELEVENLABS_BASE_URL', 'https://api.elevenlabs.io', ['http:', 'https:']),
+      },
+      cartesia: {
+        apiKey: r.optional('CARTESIA_API_KEY'),
+        baseUrl: r.url('CARTESIA_BASE_URL', 'https://api.cartesia.ai', ['http:', 'https:']),
       },
       openaiCompatible: {
         sttBaseUrl: r.url('STT_BASE_URL', openaiBase, ['http:', 'https:']),

@@ -34,6 +34,8 @@ export const TURN = { silenceMs: 300, minInterruptionMs: 150 } as const;
  */
 export const EXPECTED_V2V_MS = {
   pipeline: TURN.silenceMs + LATENCY.sttFinalMs + LATENCY.llmFirstTokenMs + LATENCY.ttsFirstByteMs,
+  /** The same pipeline speaking through Cartesia (same fixed TTS first byte). */
+  'pipeline-cartesia': TURN.silenceMs + LATENCY.sttFinalMs + LATENCY.llmFirstTokenMs + LATENCY.ttsFirstByteMs,
   realtime: TURN.silenceMs + LATENCY.realtimeFirstDeltaMs,
 } as const;
 
@@ -53,7 +55,7 @@ export const AGENT_IDLE_MS = 700;
 /** Deepgram's fake counts a 20 ms block as speech from this RMS (its default), so we do too. */
 export const SPEECH_RMS = 500;
 
-export type EngineKind = 'pipeline' | 'realtime';
+export type EngineKind = 'pipeline' | 'pipeline-cartesia' | 'realtime';
 
 export interface RunRequest {
   type: 'run';

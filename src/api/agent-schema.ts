@@ -13,7 +13,7 @@ const lit = <T extends string>(...values: T[]) => Type.Union(values.map((v) => T
 export const ArchitectureSchema = lit('pipeline', 'realtime', 'text');
 export const VoiceModeSchema = lit('off', 'web', 'phone', 'web_and_phone');
 const SttSchema = lit('deepgram', 'deepgram-flux', 'openai-compatible');
-const TtsSchema = lit('elevenlabs', 'openai-compatible');
+const TtsSchema = lit('elevenlabs', 'cartesia', 'openai-compatible');
 const BuiltinToolSchema = lit('end_call', 'transfer_call');
 
 const TurnDetectionSchema = Type.Object(
@@ -45,6 +45,7 @@ const settable = {
   stt: Nullable(SttSchema),
   sttModel: Nullable(Type.String({ minLength: 1, maxLength: 200 })),
   tts: Nullable(TtsSchema),
+  ttsModel: Nullable(Type.String({ minLength: 1, maxLength: 200 })),
   voiceId: Nullable(Type.String({ minLength: 1, maxLength: 200 })),
   realtimeProvider: Nullable(Type.Union([Type.Literal('openai'), Type.Literal('xai')])),
   temperature: Nullable(Type.Number({ minimum: 0, maximum: 2 })),
@@ -82,6 +83,7 @@ export const AgentJson = Type.Object({
   stt: Nullable(Type.String()),
   sttModel: Nullable(Type.String()),
   tts: Nullable(Type.String()),
+  ttsModel: Nullable(Type.String()),
   voiceId: Nullable(Type.String()),
   realtimeProvider: Nullable(Type.String()),
   temperature: Nullable(Type.Number()),
@@ -145,6 +147,7 @@ export function agentToJson(a: Agent): Static<typeof AgentJson> {
     stt: a.stt,
     sttModel: a.sttModel,
     tts: a.tts,
+    ttsModel: a.ttsModel,
     voiceId: a.voiceId,
     realtimeProvider: a.realtimeProvider,
     temperature: a.temperature,

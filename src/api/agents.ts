@@ -9,6 +9,7 @@ import type { AppContext } from '../context.js';
 import type { Agent, NewAgent, Page, PageRequest } from '../store/types.js';
 import { validationFailed } from '../errors.js';
 import { newId } from '../ids.js';
+import { agentVoiceProblem } from '../services/voices.js';
 import { assertReadable, assertWritable, ownerFilter, type AuthContext } from './auth-context.js';
 import { PageOf, PageQuery, pageBody, pageRequest } from './paging.js';
 import { errorResponses, IdParams } from './schemas.js';
@@ -86,6 +87,12 @@ async function checkDependents(ctx: AppContext, current: Agent, merged: Agent): 
   }
 }
 
+/** A voice the catalogue knows belongs to another provider (API.md, "Voices") → 422 naming `voiceId`. */
+async function checkVoice(ctx: AppContext, agent: Agent | NewAgent): Promise<void> {
+  const problem = await agentVoiceProblem(ctx, agent);
+  if (problem) throw validationFailed(`agent is invalid: voiceId ${problem.message}`, [problem]);
+}
+
 export async function agentRoutes(app: FastifyInstance, opts: { ctx: AppContext }): Promise<void> {
   const { ctx } = opts;
   const tags = ['agents'];
@@ -113,6 +120,7 @@ export async function agentRoutes(app: FastifyInstance, opts: { ctx: AppContext 
         stt: b.stt ?? null,
         sttModel: b.sttModel ?? null,
         tts: b.tts ?? null,
+        ttsModel: b.ttsModel ?? null,
         voiceId: b.voiceId ?? null,
         realtimeProvider: b.realtimeProvider ?? null,
         temperature: b.temperature ?? null,
@@ -129,6 +137,7 @@ export async function agentRoutes(app: FastifyInstance, opts: { ctx: AppContext 
       };
       checkAgent(draft);
       await assertLlmUrlAllowed(draft.llm, ctx.config.allowPrivateUrls);
+      await checkVoice(ctx, draft);
       await assertDocsVisible(ctx, req.auth, draft.knowledgeIds, 'knowledgeIds');
       const agent = await ctx.store.createAgent(draft);
       // Issue 19: warnings (missing provider credentials) ride on the 201 body.
@@ -171,6 +180,8 @@ export async function agentRoutes(app: FastifyInstance, opts: { ctx: AppContext 
       checkAgent(merged);
       await checkDependents(ctx, current, merged);
       if (patch.llm) await assertLlmUrlAllowed(merged.llm, ctx.config.allowPrivateUrls);
+      // Only a change to the voice or to who speaks it is checked: a renamed agent keeps its voice.
+      if (['voiceId', 'tts', 'realtimeProvider', 'architecture'].some((k) => (patch as Record<string, unknown>)[k] !== undefined)) await checkVoice(ctx, merged);
       if (patch.knowledgeIds) await assertDocsVisible(ctx, req.auth, patch.knowledgeIds, 'knowledgeIds');
       const saved = await ctx.store.updateAgent(merged);
       assertWritable(req.auth, saved, 'agent', req.params.id);

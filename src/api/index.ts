@@ -27,6 +27,7 @@ import { envVarRoutes } from './env-vars.js';
 import { toolRoutes } from './tools.js';
 import { knowledgeRoutes } from './knowledge.js';
 import { phoneNumberRoutes } from './phone-numbers.js';
+import { voiceRoutes } from './voices.js';
 
 export { emptyErrorBody, errorHandler, frameworkErrors, toVoxgateError } from './error-handler.js';
 export { textGuard } from './text-guard.js';
@@ -86,6 +87,7 @@ export async function apiPlugin(app: FastifyInstance, opts: { ctx: AppContext })
   await app.register(toolRoutes, opts);
   await app.register(knowledgeRoutes, opts);
   await app.register(phoneNumberRoutes, opts);
+  await app.register(voiceRoutes, opts);
 
   await app.register(callRoutes, opts);
   await app.register(webCallRoutes, opts);

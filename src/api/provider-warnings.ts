@@ -29,6 +29,7 @@ export function providerWarnings(agent: Partial<Agent>, config: Config): string[
       if ((agent.stt === 'deepgram' || agent.stt === 'deepgram-flux') && !p.deepgram.apiKey) need('speech-to-text (Deepgram)', 'DEEPGRAM_API_KEY');
       if (agent.stt === 'openai-compatible' && lacksRequiredKey(p.openaiCompatible.sttBaseUrl, p.openaiCompatible.sttApiKey)) need('speech-to-text (OpenAI-compatible)', 'STT_API_KEY');
       if (agent.tts === 'elevenlabs' && !p.elevenlabs.apiKey) need('text-to-speech (ElevenLabs)', 'ELEVENLABS_API_KEY');
+      if (agent.tts === 'cartesia' && !p.cartesia.apiKey) need('text-to-speech (Cartesia)', 'CARTESIA_API_KEY');
       if (agent.tts === 'openai-compatible' && lacksRequiredKey(p.openaiCompatible.ttsBaseUrl, p.openaiCompatible.ttsApiKey)) need('text-to-speech (OpenAI-compatible)', 'TTS_API_KEY');
       openaiLlm();
       break;

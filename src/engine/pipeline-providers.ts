@@ -13,6 +13,7 @@ import type { SttStream } from '../providers/stt/types.js';
 import { ElevenLabsWsTts } from '../providers/tts/elevenlabs-ws.js';
 import { ElevenLabsHttpTts } from '../providers/tts/elevenlabs-http.js';
 import { FallbackTts } from '../providers/tts/fallback.js';
+import { CartesiaTts, DEFAULT_CARTESIA_VOICE } from '../providers/tts/cartesia.js';
 import { OpenAiCompatibleStt } from '../providers/stt/openai-compatible.js';
 import { DEFAULT_OPENAI_VOICE, OpenAiCompatibleTts } from '../providers/tts/openai-compatible.js';
 import type { TtsProvider } from '../providers/tts/types.js';
@@ -80,13 +81,25 @@ export function createPipelineProviders(host: EngineHost, endpointingMs: number)
   if (ttsName === 'elevenlabs') {
     const voiceId = host.call.overrides.voice ?? agent.voiceId ?? DEFAULT_ELEVENLABS_VOICE;
     if (!p.elevenlabs.apiKey) return missing('elevenlabs', 'ELEVENLABS_API_KEY');
-    const opts = { baseUrl: p.elevenlabs.baseUrl, apiKey: p.elevenlabs.apiKey, voiceId, format: host.outputFormat };
+    const opts = { baseUrl: p.elevenlabs.baseUrl, apiKey: p.elevenlabs.apiKey, voiceId, format: host.outputFormat, model: agent.ttsModel ?? undefined };
     tts = new FallbackTts(new ElevenLabsWsTts(opts), new ElevenLabsHttpTts(opts), {
       onFallback: (reason) => host.note(`elevenlabs: stream-input WebSocket unavailable (${reason}); using HTTP streaming`),
       onResume: (reason, restChars) => {
         host.metrics.providerReconnects.inc({ provider: 'elevenlabs' });
         host.note(`elevenlabs: ${reason} mid-reply; the unspoken ${restChars} characters went to a new stream`);
       },
+    });
+  } else if (ttsName === 'cartesia') {
+    if (!p.cartesia.apiKey) return missing('cartesia', 'CARTESIA_API_KEY');
+    tts = new CartesiaTts({
+      baseUrl: p.cartesia.baseUrl,
+      apiKey: p.cartesia.apiKey,
+      voiceId: host.call.overrides.voice ?? agent.voiceId ?? DEFAULT_CARTESIA_VOICE,
+      model: agent.ttsModel ?? undefined,
+      // Cartesia's `language` is the two-letter code ("en" of "en-US").
+      language: agent.language.split('-')[0]!.toLowerCase(),
+      format: host.outputFormat,
+      onReconnect: (reason) => host.note(`cartesia: ${reason}; reconnected`),
     });
   } else {
     const oc = p.openaiCompatible;
@@ -96,6 +109,7 @@ export function createPipelineProviders(host: EngineHost, endpointingMs: number)
       apiKey: oc.ttsApiKey,
       // An ElevenLabs voice id means nothing to these servers; only the agent's own voice counts.
       voiceId: host.call.overrides.voice ?? agent.voiceId ?? DEFAULT_OPENAI_VOICE,
+      model: agent.ttsModel ?? undefined,
       format: host.outputFormat,
     });
   }

@@ -60,6 +60,7 @@ export const AGENTS = spec('agents', [
   ['stt', 'stt', 'text'],
   ['sttModel', 'stt_model', 'text'],
   ['tts', 'tts', 'text'],
+  ['ttsModel', 'tts_model', 'text'],
   ['voiceId', 'voice_id', 'text'],
   ['realtimeProvider', 'realtime_provider', 'text'],
   ['temperature', 'temperature', 'num'],

@@ -75,7 +75,9 @@ export interface Agent {
   model: string | null;
   stt: 'deepgram' | 'deepgram-flux' | 'openai-compatible' | null;
   sttModel: string | null;
-  tts: 'elevenlabs' | 'openai-compatible' | null;
+  tts: 'elevenlabs' | 'cartesia' | 'openai-compatible' | null;
+  /** The TTS provider's model (e.g. Cartesia `sonic-3.6`); null = the provider's default. */
+  ttsModel: string | null;
   voiceId: string | null;
   realtimeProvider: 'openai' | 'xai' | null;
   temperature: number | null;

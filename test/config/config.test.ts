@@ -26,6 +26,14 @@ describe('configuration', () => {
     expect(config.providers.calendly.baseUrl).toBe('http://127.0.0.1:8');
     expect(() => loadConfig({ XAI_REALTIME_URL: 'https://api.x.ai/v1/realtime' })).toThrow(/XAI_REALTIME_URL/);
     expect(() => loadConfig({ CALENDLY_BASE_URL: 'ftp://calendly' })).toThrow(/CALENDLY_BASE_URL/);
+    expect(config.providers.cartesia).toEqual({ apiKey: undefined, baseUrl: 'https://api.cartesia.ai' });
+  });
+
+  it('reads CARTESIA_API_KEY and CARTESIA_BASE_URL (http or https) and refuses another scheme', () => {
+    const config = loadConfig({ CARTESIA_API_KEY: 'sk_car_x', CARTESIA_BASE_URL: 'http://127.0.0.1:9999/' });
+    expect(config.providers.cartesia).toEqual({ apiKey: 'sk_car_x', baseUrl: 'http://127.0.0.1:9999' });
+    expect(() => loadConfig({ CARTESIA_BASE_URL: 'wss://api.cartesia.ai' })).toThrow(/CARTESIA_BASE_URL: scheme must be one of http, https/);
+
   });
 
   it('derives PUBLIC_URL from PORT and strips trailing slashes from URLs', () => {

@@ -132,7 +132,7 @@ export function makeHost(baseEnv: Record<string, string>, agentOver: Partial<Age
   const config = loadConfig({ LOG_LEVEL: 'silent', ...baseEnv, ...opts.env });
   const agent = {
     id: 'ag_1', owner: 'o', name: 'A', architecture: 'pipeline', systemPrompt: 'You help {{name}}.', firstMessage: 'Hi {{name}}, how can I help?',
-    language: 'en-US', model: 'gpt-4o-mini', stt: 'deepgram', sttModel: null, tts: 'elevenlabs', voiceId: 'v1', realtimeProvider: null, temperature: null,
+    language: 'en-US', model: 'gpt-4o-mini', stt: 'deepgram', sttModel: null, tts: 'elevenlabs', ttsModel: null, voiceId: 'v1', realtimeProvider: null, temperature: null,
     voiceMode: 'web_and_phone', turnDetection: { silenceMs: 400, minInterruptionMs: 400 }, pronunciations: { nine: 'nyne' }, variables: { name: 'friend' },
     knowledgeIds: [], disabledTools: [], active: true, metadata: null, createdAt: '', updatedAt: '', ...agentOver,
   } as Agent;

@@ -26,6 +26,7 @@ export function makeAgent(owner: string, over: Partial<NewAgent> = {}): NewAgent
     stt: 'deepgram',
     sttModel: 'nova-3',
     tts: 'elevenlabs',
+    ttsModel: 'eleven_flash_v2_5',
     voiceId: 'voice-1',
     realtimeProvider: null,
     temperature: 0.7,
