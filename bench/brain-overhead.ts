@@ -2,9 +2,10 @@
  * Brain overhead: voice-to-voice latency of a pipeline agent whose replies come from a webhook
  * brain (SSE, first chunk after a fixed delay) against the same agent on the built-in LLM path
  * (the fake OpenAI chat server, first token after the same delay). Same gateway (in process),
- * same fake Deepgram / ElevenLabs / Twilio carrier, same caller audio; calls one after another.
+ * same fake Deepgram / ElevenLabs / Twilio carrier, same caller audio; calls one after another,
+ * alternating between the two modes.
  *
- *   node --import tsx bench/brain-overhead.ts [--calls 2] [--turns 5] [--delay-ms 800]
+ *   node --import tsx bench/brain-overhead.ts [--calls 2] [--turns 5] [--delay-ms 800] [--name brain-overhead]
  *
  * Two figures per mode: voice-to-voice p50 (what the caller feels) and the "LLM first token"
  * part (request sent → first chunk in). Both paths start their reply speculatively on the STT's
@@ -30,6 +31,7 @@ const { values } = parseArgs({
     turns: { type: 'string', default: '5' },
     // Longer than the end-of-turn silence (500 ms), so the reply's first chunk is on the critical path.
     'delay-ms': { type: 'string', default: '800' },
+    name: { type: 'string', default: 'brain-overhead' },
   },
 });
 const CALLS = Number(values.calls);
@@ -78,6 +80,7 @@ const modes = {
 
 const results: Record<string, TurnLatency[]> = {};
 let debug: () => unknown = () => null;
+const numbers: Record<string, string> = {};
 let n = 0;
 for (const [mode, brainFields] of Object.entries(modes)) {
   const number = `+1415555${String(3000 + n++).padStart(4, '0')}`;
@@ -86,28 +89,36 @@ for (const [mode, brainFields] of Object.entries(modes)) {
   });
   if (agent.status !== 201) throw new Error(JSON.stringify(agent.body));
   await t.api('POST', '/v1/phone-numbers', { phoneNumber: number, agentId: agent.body.id });
+  numbers[mode] = number;
   results[mode] = [];
-  for (let c = 0; c < CALLS; c++) {
-    const inbound = await twilio.inboundCall(`${t.baseUrl}/twilio/voice`, { from: '+14155550100', to: number });
-    const stream = parseStream(inbound.responseBody);
-    if (!stream) throw new Error(`no stream: ${inbound.responseStatus} ${inbound.responseBody}`);
-    await twilio.answer(inbound.call.sid);
-    const callId = (await t.ctx.store.getCallByTwilioSid(inbound.call.sid))!.id;
-    const carrier = await TwilioCarrier.connect({ url: stream.url, customParameters: stream.parameters, callSid: inbound.call.sid, accountSid: twilio.accountSid });
-    debug = () => ({ played: carrier.playedBytes, close: carrier.closeInfo, notes: t.ctx.calls.get(callId)?.call.notes });
-    const agentItems = async () =>
-      (await t.ctx.store.listCallEvents(callId, 0)).filter((e) => e.type === 'transcript.final' && e.data.role === 'agent').length;
-    await waitFor(async () => (await agentItems()) === 1, 'greeting');
-    for (let turn = 1; turn <= TURNS; turn++) {
-      carrier.say(readUlawFixture('question'));
-      await waitFor(async () => (await agentItems()) === 1 + turn, `reply ${turn}`);
-      await sleep(300);
-    }
-    const call = (await t.ctx.store.getCall(callId))!;
-    results[mode]!.push(...call.latency.recent);
-    await carrier.hangup();
-    await waitFor(async () => (await t.ctx.store.getCall(callId))!.status === 'completed', 'hang-up');
+}
+
+/** One call of `turns` caller turns; returns its turns' latency breakdowns. */
+async function oneCall(number: string): Promise<TurnLatency[]> {
+  const inbound = await twilio.inboundCall(`${t.baseUrl}/twilio/voice`, { from: '+14155550100', to: number });
+  const stream = parseStream(inbound.responseBody);
+  if (!stream) throw new Error(`no stream: ${inbound.responseStatus} ${inbound.responseBody}`);
+  await twilio.answer(inbound.call.sid);
+  const callId = (await t.ctx.store.getCallByTwilioSid(inbound.call.sid))!.id;
+  const carrier = await TwilioCarrier.connect({ url: stream.url, customParameters: stream.parameters, callSid: inbound.call.sid, accountSid: twilio.accountSid });
+  debug = () => ({ played: carrier.playedBytes, close: carrier.closeInfo, notes: t.ctx.calls.get(callId)?.call.notes });
+  const agentItems = async () =>
+    (await t.ctx.store.listCallEvents(callId, 0)).filter((e) => e.type === 'transcript.final' && e.data.role === 'agent').length;
+  await waitFor(async () => (await agentItems()) === 1, 'greeting');
+  for (let turn = 1; turn <= TURNS; turn++) {
+    carrier.say(readUlawFixture('question'));
+    await waitFor(async () => (await agentItems()) === 1 + turn, `reply ${turn}`);
+    await sleep(300);
   }
+  const call = (await t.ctx.store.getCall(callId))!;
+  await carrier.hangup();
+  await waitFor(async () => (await t.ctx.store.getCall(callId))!.status === 'completed', 'hang-up');
+  return call.latency.recent;
+}
+
+// Modes alternate call by call, so drift in the machine's load falls on both alike.
+for (let c = 0; c < CALLS; c++) {
+  for (const mode of Object.keys(modes)) results[mode]!.push(...(await oneCall(numbers[mode]!)));
 }
 
 const rows = Object.entries(results).map(([mode, turns]) => {
@@ -120,7 +131,7 @@ const overhead = {
   v2vP50Ms: Math.round((hook!['v2v p50 ms'] - builtin!['v2v p50 ms']) * 10) / 10,
   firstChunkP50Ms: Math.round((hook!['first chunk p50 ms'] - builtin!['first chunk p50 ms']) * 10) / 10,
 };
-writeResults('brain-overhead', { calls: CALLS, turnsPerCall: TURNS, delayMs: DELAY_MS, rows, overhead, raw: results }, rows);
+writeResults(values.name, { calls: CALLS, turnsPerCall: TURNS, delayMs: DELAY_MS, rows, overhead, raw: results }, rows);
 console.log(`webhook brain vs built-in LLM, p50: voice-to-voice ${overhead.v2vP50Ms} ms, first chunk vs first token ${overhead.firstChunkP50Ms} ms (target ≤ 5 ms)`);
 
 await t.close();

@@ -148,6 +148,17 @@ describe('WebSocket brain', () => {
     ]);
     await poll(() => texts(callId, 'agent'), 30_000).toEqual(['Welcome to the socket. Ask me anything.', 'One moment. It is noon.']);
 
+    // Garbage is ignored and said so; the call goes on.
+    s.ws.send('this is not json');
+    s.ws.send(Buffer.from([1, 2, 3]));
+    s.send({ type: 'dance', turnId: asked.turnId });
+    s.send({ type: 'response', text: 'no turn id' });
+    await poll(async () => (await texts(callId, 'system')).join('\n')).toMatch(/unknown type "dance"/);
+    const system = (await texts(callId, 'system')).join('\n');
+    expect(system).toMatch(/not a JSON object was ignored/);
+    expect(system).toMatch(/binary frame was ignored/);
+    expect((await callJson(callId)).status).toBe('in-progress');
+
     // Unprompted speech between turns, then the server ends the call with a goodbye.
     s.send({ type: 'say', text: 'By the way, we close early today.' });
     await poll(() => texts(callId, 'agent')).toHaveLength(3);
@@ -207,13 +218,14 @@ describe('WebSocket brain', () => {
     await poll(async () => (await callJson(callId)).endReason).toBe('caller_hangup');
   });
 
-  it('a dropped connection is retried once; when the retry fails the caller hears an apology and the call ends as error:conversation_server', { timeout: CALL_TIMEOUT }, async () => {
+  it('a dropped connection (here: a 10 MB frame) is retried once; when the retry fails the caller hears an apology and the call ends as error:conversation_server', { timeout: CALL_TIMEOUT }, async () => {
     let connections = 0;
     brain.onSocket = (s) => {
       connections++;
       if (connections === 1) {
-        // The first connection dies before answering: the greeting turn is resent on the next.
-        void s.next((m) => m.type === 'turn').then(() => s.ws.close(1011, 'brain crashed'));
+        // The first connection sends 10 MB instead of an answer: voxgate's client refuses the
+        // frame (over its 1 MiB cap) and the greeting turn is resent on the next one.
+        void s.next((m) => m.type === 'turn').then(() => s.ws.send('x'.repeat(10 * 1024 * 1024)));
         return;
       }
       s.ws.on('message', (raw) => {
@@ -231,7 +243,7 @@ describe('WebSocket brain', () => {
     await poll(() => texts(callId, 'agent')).toEqual(['Back again.']);
     const second = await socketOf(callId, 1);
     expect(second.messages[0]!.type).toBe('call_started');
-    expect((await texts(callId, 'system')).join('\n')).toMatch(/the connection closed \(1011 brain crashed\); reconnecting/);
+    expect((await texts(callId, 'system')).join('\n')).toMatch(/the connection closed \(1006: Max payload size exceeded\); reconnecting/);
     expect((await callJson(callId)).status).toBe('in-progress');
 
     // Now the server goes away for good.

@@ -215,9 +215,12 @@ export class WebSocketBrain implements LlmClient {
       ws.close(1000, 'call ended');
       throw new Error('the call ended');
     }
-    ws.on('error', () => {}); // `close` follows and is where a drop is handled
+    // `close` follows an error and is where a drop is handled; the error says why (e.g. a frame
+    // over maxPayload, which `ws` reports as an error and a 1006 close on our side).
+    let lastError = '';
+    ws.on('error', (err) => (lastError = err.message));
     ws.on('message', (data, isBinary) => this.onMessage(ws, data as Buffer, isBinary));
-    ws.on('close', (code, reason) => this.onDrop(ws, code, reason.toString()));
+    ws.on('close', (code, reason) => this.onDrop(ws, code, reason.toString() || lastError));
     this.ws = ws;
     ws.send(JSON.stringify({ type: 'call_started', call: c.call() }));
     return ws;
@@ -226,7 +229,7 @@ export class WebSocketBrain implements LlmClient {
   private onDrop(ws: WebSocket, code: number, reason: string): void {
     if (ws !== this.ws || this.closed) return;
     this.ws = null;
-    const what = `the connection closed (${code}${reason ? ` ${reason}` : ''})`;
+    const what = `the connection closed (${code}${reason ? `: ${reason}` : ''})`;
     const turn = this.active && !this.active.done ? this.active : null;
     if (turn) turn.sent = false;
     if (this.retries <= 0) return void this.giveUp(what);
