@@ -36,7 +36,7 @@ export async function apiPlugin(app: FastifyInstance, opts: { ctx: AppContext })
 
   await app.register(swagger, {
     openapi: {
-      openapi: '3.0.3',
+      openapi: '3.1.0',
       info: { title: 'voxgate control API', version: '1' },
       components: {
         securitySchemes: {
