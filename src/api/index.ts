@@ -25,6 +25,7 @@ import { envVarRoutes } from './env-vars.js';
 import { toolRoutes } from './tools.js';
 import { knowledgeRoutes } from './knowledge.js';
 import { phoneNumberRoutes } from './phone-numbers.js';
+import { mcpPlugin } from '../mcp/index.js';
 
 export { emptyErrorBody, errorHandler, frameworkErrors } from './error-handler.js';
 export { textGuard } from './text-guard.js';
@@ -88,6 +89,8 @@ export async function apiPlugin(app: FastifyInstance, opts: { ctx: AppContext })
   await app.register(callRoutes, opts);
   await app.register(webCallRoutes, opts);
   await app.register(campaignRoutes, opts);
+  // MCP (/mcp) runs the same service functions as the routes above, with the same keys.
+  await app.register(mcpPlugin, opts);
   registerV1CatchAll(app);
 }
 

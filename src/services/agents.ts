@@ -1,0 +1,105 @@
+/**
+ * Agents (API.md, Agents): the one implementation behind `/v1/agents*` and the MCP agent tools.
+ * The architecture table (agent-schema.ts `agentProblems`) is enforced on create and on the
+ * merged PATCH result; knowledge documents must be visible to the caller. Deleting keeps the
+ * agent's calls (calls do not reference agents by foreign key).
+ */
+import type { AppContext } from '../context.js';
+import type { Agent, NewAgent } from '../store/types.js';
+import { validationFailed } from '../errors.js';
+import { newId } from '../ids.js';
+import { assertReadable, assertWritable, ownerFilter, type AuthContext } from '../api/auth-context.js';
+import { pageBody, pageRequest, type PageQuery } from '../api/paging.js';
+import { agentProblems, agentToJson, type CreateAgentBody, type PatchAgentBody } from '../api/agent-schema.js';
+
+/** Throws 422 naming every document the caller cannot see. */
+export async function assertDocsVisible(ctx: AppContext, auth: AuthContext, ids: string[], field: string): Promise<void> {
+  if (ids.length === 0) return;
+  const docs = new Map((await ctx.store.getDocs(ids)).map((d) => [d.id, d]));
+  const owner = ownerFilter(auth);
+  const bad = ids.filter((id) => {
+    const d = docs.get(id);
+    return !d || (owner !== undefined && d.owner !== owner);
+  });
+  if (bad.length > 0) {
+    throw validationFailed(
+      `unknown knowledge document${bad.length > 1 ? 's' : ''}: ${bad.join(', ')}`,
+      bad.map((id) => ({ field, path: `body/${field}`, message: `document ${id} not found` })),
+    );
+  }
+}
+
+function checkAgent(agent: Partial<Agent>): void {
+  const problems = agentProblems(agent);
+  if (problems.length > 0) {
+    throw validationFailed(`agent is invalid: ${problems.map((p) => `${p.field} ${p.message}`).join('; ')}`, problems);
+  }
+}
+
+export async function listAgents(ctx: AppContext, auth: AuthContext, query: PageQuery) {
+  return pageBody(await ctx.store.listAgents(ownerFilter(auth), pageRequest(query)), agentToJson);
+}
+
+export async function createAgent(ctx: AppContext, auth: AuthContext, b: CreateAgentBody) {
+  const draft: NewAgent = {
+    id: newId('agt'),
+    owner: auth.owner,
+    name: b.name as string,
+    architecture: b.architecture!,
+    systemPrompt: b.systemPrompt as string,
+    firstMessage: b.firstMessage ?? null,
+    language: b.language ?? 'en',
+    model: b.model ?? null,
+    stt: b.stt ?? null,
+    sttModel: b.sttModel ?? null,
+    tts: b.tts ?? null,
+    voiceId: b.voiceId ?? null,
+    realtimeProvider: b.realtimeProvider ?? null,
+    temperature: b.temperature ?? null,
+    // A text agent takes no calls, so its default is "off" rather than both channels.
+    voiceMode: b.voiceMode ?? (b.architecture === 'text' ? 'off' : 'web_and_phone'),
+    turnDetection: b.turnDetection ?? null,
+    pronunciations: b.pronunciations ?? null,
+    variables: b.variables ?? null,
+    knowledgeIds: b.knowledgeIds ?? [],
+    disabledTools: b.disabledTools ?? [],
+    active: b.active ?? false,
+    metadata: b.metadata ?? null,
+  };
+  checkAgent(draft);
+  await assertDocsVisible(ctx, auth, draft.knowledgeIds, 'knowledgeIds');
+  return agentToJson(await ctx.store.createAgent(draft));
+}
+
+export async function getAgent(ctx: AppContext, auth: AuthContext, id: string) {
+  const agent = await ctx.store.getAgent(id);
+  assertReadable(auth, agent, 'agent', id);
+  return agentToJson(agent);
+}
+
+export async function updateAgent(ctx: AppContext, auth: AuthContext, id: string, patch: PatchAgentBody = {}) {
+  const current = await ctx.store.getAgent(id);
+  assertWritable(auth, current, 'agent', id);
+  const merged: Agent = { ...current };
+  for (const [k, v] of Object.entries(patch)) {
+    if (v !== undefined) (merged as unknown as Record<string, unknown>)[k] = v;
+  }
+  // Lists and the default language are never null: null resets them.
+  merged.knowledgeIds ??= [];
+  merged.disabledTools ??= [];
+  merged.language ??= 'en';
+  // Becoming a text agent switches calls off unless the client says otherwise (and then
+  // the rule below refuses it).
+  if (patch.architecture === 'text' && patch.voiceMode === undefined) merged.voiceMode = 'off';
+  checkAgent(merged);
+  if (patch.knowledgeIds) await assertDocsVisible(ctx, auth, patch.knowledgeIds, 'knowledgeIds');
+  const saved = await ctx.store.updateAgent(merged);
+  assertWritable(auth, saved, 'agent', id);
+  return agentToJson(saved);
+}
+
+export async function deleteAgent(ctx: AppContext, auth: AuthContext, id: string): Promise<void> {
+  const agent = await ctx.store.getAgent(id);
+  assertWritable(auth, agent, 'agent', id);
+  await ctx.store.deleteAgent(agent.id);
+}
