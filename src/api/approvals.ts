@@ -15,7 +15,7 @@ import type { AppContext } from '../context.js';
 import type { CampaignAction } from '../store/types.js';
 import { VoxgateError } from '../errors.js';
 import { decide } from '../campaigns/index.js';
-import { getAction } from '../services/campaigns.js';
+import { getAction } from '../services/index.js';
 import type { AuthContext } from './auth-context.js';
 import { PageOf, PageQuery, pageRequest } from './paging.js';
 import { errorResponses, IdParams } from './schemas.js';

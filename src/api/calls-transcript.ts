@@ -9,7 +9,7 @@ import { isTerminal } from '../calls/lifecycle.js';
 import { assertReadable } from './auth-context.js';
 import { ErrorBody, IdParams, errorResponses } from './schemas.js';
 import { CallEventStream } from './calls-event-stream.js';
-import { TranscriptSchema, getTranscript } from '../services/calls.js';
+import { TranscriptSchema, getTranscript } from '../services/index.js';
 
 /**
  * 15 s pings (API.md): well under the 30-60 s idle timeouts of common proxies and load

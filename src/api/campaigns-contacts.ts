@@ -9,7 +9,7 @@ import type { AppContext } from '../context.js';
 import { PageOf } from './paging.js';
 import { errorResponses, IdParams } from './schemas.js';
 import { ContactJson, ContactsQuery, MAX_CONTACTS_PER_REQUEST, UploadContacts, UploadResult } from './campaigns-schemas.js';
-import { addContacts, capContacts, listContacts } from '../services/campaigns.js';
+import { addContacts, capContacts, listContacts } from '../services/index.js';
 
 /**
  * 5000 realistic rows (names, a few variables) run past the API-wide 1 MiB body limit, and

@@ -12,7 +12,7 @@ import { errorResponses, IdParams } from './schemas.js';
 import { ActionAccepted, CampaignJson, CreateCampaign, ResultsJson } from './campaigns-schemas.js';
 import { contactRoutes } from './campaigns-contacts.js';
 import { approvalRoutes } from './approvals.js';
-import { CAMPAIGN_ACTIONS, campaignResults, createCampaign, getCampaign, listCampaigns, requestCampaignAction } from '../services/campaigns.js';
+import { CAMPAIGN_ACTIONS, campaignResults, createCampaign, getCampaign, listCampaigns, requestCampaignAction } from '../services/index.js';
 
 export async function campaignRoutes(app: FastifyInstance, opts: { ctx: AppContext }): Promise<void> {
   const { ctx } = opts;

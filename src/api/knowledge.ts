@@ -20,7 +20,7 @@ import {
   deleteKnowledge,
   listKnowledge,
   setAgentKnowledge,
-} from '../services/knowledge.js';
+} from '../services/index.js';
 
 export async function knowledgeRoutes(app: FastifyInstance, opts: { ctx: AppContext }): Promise<void> {
   const { ctx } = opts;

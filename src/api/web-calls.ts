@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../context.js';
 import { ErrorBody, errorResponses } from './schemas.js';
-import { CreateWebCallBody, WebCallSchema, createWebCall } from '../services/web-calls.js';
+import { CreateWebCallBody, WebCallSchema, createWebCall } from '../services/index.js';
 
 export async function webCallRoutes(app: FastifyInstance, opts: { ctx: AppContext }): Promise<void> {
   const { ctx } = opts;

@@ -12,7 +12,7 @@ import type { AppContext } from '../context.js';
 import type { AuthContext } from '../api/auth-context.js';
 import { toVoxgateError } from '../api/error-handler.js';
 import { VoxgateError } from '../errors.js';
-import { validateInput } from '../services/validate.js';
+import { validateInput } from '../services/index.js';
 import { TOOLS } from './tools.js';
 import { jsonSchema, scopeText, toolAllowed, type Tool } from './tool-kit.js';
 

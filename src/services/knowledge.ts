@@ -15,7 +15,7 @@ import { assertWritable, ownerFilter, type AuthContext } from '../api/auth-conte
 import { pageBody, pageRequest, type PageQuery } from '../api/paging.js';
 import { Nullable } from '../api/schemas.js';
 import { agentToJson } from '../api/agent-schema.js';
-import { assertDocsVisible } from '../api/agents.js';
+import { assertDocsVisible } from './agents.js';
 
 const Name = Type.String({ minLength: 1, maxLength: 200 });
 export const KnowledgeTextBody = Type.Object({ name: Name, text: Type.String({ minLength: 1, maxLength: MAX_TEXT_CHARS }) }, { additionalProperties: false });
