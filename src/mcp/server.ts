@@ -4,8 +4,9 @@
  * `tools/list` shows the tools the key's scopes allow; `tools/call` validates the arguments with
  * the route's schema and Fastify's Ajv options, then calls the route's service function.
  * Failures of the call are results with `isError: true`, text starting with the REST error code
- * and `structuredContent` the REST error body; an unknown tool is a protocol error (-32602).
+ * and then the REST error body as JSON; an unknown tool is a protocol error (-32602).
  */
+import fastJson from 'fast-json-stringify';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { AppContext } from '../context.js';
@@ -22,6 +23,8 @@ const INSTRUCTIONS =
   'campaign start/pause/stop are requests that a person approves outside MCP (request_campaign_action, then get_action).';
 
 const toolsByName = new Map(TOOLS.map((t) => [t.name, t]));
+/** The routes' serialisers, one per response schema: the tool's JSON is byte for byte the route's. */
+const serializers = new Map(TOOLS.filter((t) => t.output).map((t) => [t.name, fastJson(t.output!)]));
 const listing = new Map(
   TOOLS.map((t) => [
     t.name,
@@ -30,6 +33,7 @@ const listing = new Map(
       title: t.title,
       description: `${t.description} Needs scope ${scopeText(t)}.`,
       inputSchema: { ...jsonSchema(t.input), type: 'object' as const },
+      ...(t.output ? { outputSchema: { ...jsonSchema(t.output), type: 'object' as const } } : {}),
       annotations: { title: t.title, readOnlyHint: t.readOnly === true, destructiveHint: false, openWorldHint: false },
     },
   ]),
@@ -64,14 +68,23 @@ async function callTool(ctx: AppContext, auth: AuthContext, tool: Tool, rawArgs:
     if (typeof args !== 'object' || Array.isArray(args)) throw new VoxgateError('validation_failed', 'arguments must be a JSON object');
     tool.precheck?.(args as Record<string, unknown>);
     const valid = validateInput(tool.input, args);
-    const json = await tool.run(ctx, auth, valid as never, { signal });
+    const result = await tool.run(ctx, auth, valid as never, { signal });
+    const serialize = serializers.get(tool.name);
+    const text = serialize ? serialize(result) : JSON.stringify(result);
+    const json = serialize ? (JSON.parse(text) as Record<string, unknown>) : result;
     const note = tool.note?.(json, valid as never);
-    const text = JSON.stringify(json);
     return { content: [{ type: 'text', text: note ? `${note}\n${text}` : text }], structuredContent: json };
   } catch (err) {
     const e = toVoxgateError(err);
     if (e.status >= 500) ctx.log.warn({ err, tool: tool.name }, 'MCP tool failed');
-    const body = e.toBody();
-    return { isError: true, content: [{ type: 'text', text: `${e.code}: ${e.message}` }], structuredContent: body as unknown as Record<string, unknown> };
+    // No structuredContent: clients check it against the tool's outputSchema even on errors
+    // (SDK Client.callTool); the REST error body follows the `code: message` line as JSON.
+    return {
+      isError: true,
+      content: [
+        { type: 'text', text: `${e.code}: ${e.message}` },
+        { type: 'text', text: JSON.stringify(e.toBody()) },
+      ],
+    };
   }
 }

@@ -22,6 +22,12 @@ export interface Tool<S extends TObject = TObject> {
   /** Writes that are safe to repeat or never change anything (MCP tool annotations). */
   readOnly?: boolean;
   input: S;
+  /**
+   * The REST twin's response schema. The result is serialised through it exactly as the route
+   * does (fast-json-stringify: fields it does not name are dropped), and it is the tool's
+   * `outputSchema`, so a client can check `structuredContent` against it.
+   */
+  output?: TObject;
   /** Runs before schema validation, for limits the REST route checks before its schema (413). */
   precheck?: (args: Record<string, unknown>) => void;
   /** The REST JSON: the result's `structuredContent`, and its text. */

@@ -7,9 +7,10 @@
 import { Type } from '@sinclair/typebox';
 import type { ActionKind, CallStatus } from '../store/types.js';
 import { isTerminal } from '../calls/lifecycle.js';
-import { PageQuery } from '../api/paging.js';
-import { CreateAgentBody, PatchAgentBody } from '../api/agent-schema.js';
-import { ContactsQuery, CreateCampaign, UploadContacts } from '../api/campaigns-schemas.js';
+import { PageOf, PageQuery } from '../api/paging.js';
+import { CallSchema } from '../api/call-json.js';
+import { AgentJson, CreateAgentBody, PatchAgentBody } from '../api/agent-schema.js';
+import { ActionAccepted, ActionJson, CampaignJson, ContactJson, ContactsQuery, CreateCampaign, ResultsJson, UploadContacts, UploadResult } from '../api/campaigns-schemas.js';
 import {
   createAgent,
   getAgent,
@@ -41,6 +42,11 @@ import {
   KnowledgeTextBody,
   addKnowledgeText,
   listKnowledge,
+  NumberJson,
+  WebCallSchema,
+  TranscriptSchema,
+  DocJson,
+  CreatedDoc,
 } from '../services/index.js';
 import { listVoices } from './voices.js';
 import { defineTool, type Tool } from './tool-kit.js';
@@ -58,6 +64,7 @@ export const TOOLS: readonly Tool[] = [
     scope: 'agents:read',
     readOnly: true,
     input: PageQuery,
+    output: PageOf(AgentJson),
     run: (ctx, auth, args) => listAgents(ctx, auth, args),
   }),
   defineTool({
@@ -67,6 +74,7 @@ export const TOOLS: readonly Tool[] = [
     scope: 'agents:read',
     readOnly: true,
     input: Type.Object({ agentId: AgentId }),
+    output: AgentJson,
     run: (ctx, auth, args) => getAgent(ctx, auth, args.agentId),
   }),
   defineTool({
@@ -76,6 +84,7 @@ export const TOOLS: readonly Tool[] = [
       'Creates an agent (POST /v1/agents). Always: name, architecture, systemPrompt. pipeline also needs model, stt, tts; realtime needs realtimeProvider; text needs model (and takes no calls). Missing fields are reported all at once.',
     scope: 'agents:write',
     input: CreateAgentBody,
+    output: AgentJson,
     run: (ctx, auth, args) => createAgent(ctx, auth, args),
   }),
   defineTool({
@@ -84,6 +93,7 @@ export const TOOLS: readonly Tool[] = [
     description: 'Changes only the fields you send (PATCH /v1/agents/{id}); null clears an optional field. The architecture rules are checked on the result.',
     scope: 'agents:write',
     input: Type.Object({ agentId: AgentId, ...PatchAgentBody.properties }, { additionalProperties: false }),
+    output: AgentJson,
     run: (ctx, auth, { agentId, ...patch }) => updateAgent(ctx, auth, agentId, patch),
   }),
   defineTool({
@@ -102,6 +112,7 @@ export const TOOLS: readonly Tool[] = [
     scope: 'numbers:read',
     readOnly: true,
     input: PageQuery,
+    output: PageOf(NumberJson),
     run: (ctx, auth, args) => listPhoneNumbers(ctx, auth, args),
   }),
   defineTool({
@@ -110,6 +121,7 @@ export const TOOLS: readonly Tool[] = [
     description: 'Makes the agent answer (and call from) the number (POST /v1/agents/{id}/phone). One agent per number: attaching moves it.',
     scope: 'numbers:write',
     input: Type.Object({ agentId: AgentId, ...AttachNumberBody.properties }, { additionalProperties: false }),
+    output: NumberJson,
     run: (ctx, auth, { agentId, ...body }) => attachPhoneNumber(ctx, auth, agentId, body),
   }),
   defineTool({
@@ -118,6 +130,7 @@ export const TOOLS: readonly Tool[] = [
     description: 'Dials toNumber (E.164) with the agent (POST /v1/calls); the call starts `queued`. Use wait_for_call to learn how it ended.',
     scope: 'calls:write',
     input: CreateCallBody,
+    output: CallSchema,
     run: (ctx, auth, args) => placeCall(ctx, auth, args),
   }),
   defineTool({
@@ -126,6 +139,7 @@ export const TOOLS: readonly Tool[] = [
     description: 'A browser call with the agent (POST /v1/web-calls): open `pageUrl` within 5 minutes to talk.',
     scope: 'calls:write',
     input: CreateWebCallBody,
+    output: WebCallSchema,
     run: (ctx, auth, args) => createWebCall(ctx, auth, args),
   }),
   defineTool({
@@ -135,6 +149,7 @@ export const TOOLS: readonly Tool[] = [
     scope: 'calls:read',
     readOnly: true,
     input: CallListQuery,
+    output: PageOf(CallSchema),
     run: (ctx, auth, args) => listCalls(ctx, auth, args),
   }),
   defineTool({
@@ -144,6 +159,7 @@ export const TOOLS: readonly Tool[] = [
     scope: 'calls:read',
     readOnly: true,
     input: Type.Object({ callId: CallId }),
+    output: CallSchema,
     run: (ctx, auth, args) => getCall(ctx, auth, args.callId),
   }),
   defineTool({
@@ -153,6 +169,7 @@ export const TOOLS: readonly Tool[] = [
     scope: 'calls:read',
     readOnly: true,
     input: Type.Object({ callId: CallId }),
+    output: TranscriptSchema,
     run: (ctx, auth, args) => getTranscript(ctx, auth, args.callId),
   }),
   defineTool({
@@ -161,6 +178,7 @@ export const TOOLS: readonly Tool[] = [
     description: 'Hangs up a live call from any node (POST /v1/calls/{id}/end); an ended call is returned as it is.',
     scope: 'calls:write',
     input: Type.Object({ callId: CallId }),
+    output: CallSchema,
     run: (ctx, auth, args) => endCall(ctx, auth, args.callId),
   }),
   defineTool({
@@ -170,6 +188,7 @@ export const TOOLS: readonly Tool[] = [
     scope: 'calls:read',
     readOnly: true,
     input: Type.Object({ callId: CallId, timeoutSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_WAIT_SECONDS, default: 60 })) }, { additionalProperties: false }),
+    output: CallSchema,
     run: (ctx, auth, args, call) => waitForCall(ctx, auth, args.callId, args.timeoutSeconds ?? 60, call.signal),
     note: (json, args) =>
       isTerminal(json.status as CallStatus) ? undefined : `The call is still ${String(json.status)} after ${args.timeoutSeconds ?? 60} s; call wait_for_call again to keep waiting.`,
@@ -180,6 +199,7 @@ export const TOOLS: readonly Tool[] = [
     description: 'An outbound campaign in `draft` (POST /v1/campaigns) with your agent and number. Add contacts, then request_campaign_action start; a person approves it.',
     scope: 'campaigns:write',
     input: CreateCampaign,
+    output: CampaignJson,
     run: (ctx, auth, args) => createCampaign(ctx, auth, args),
   }),
   defineTool({
@@ -189,6 +209,7 @@ export const TOOLS: readonly Tool[] = [
     scope: 'campaigns:write',
     input: Type.Object({ campaignId: CampaignId, ...UploadContacts.properties }, { additionalProperties: false }),
     precheck: (args) => capContacts(args.contacts),
+    output: UploadResult,
     run: (ctx, auth, { campaignId, ...body }) => addContacts(ctx, auth, campaignId, body),
   }),
   defineTool({
@@ -198,6 +219,7 @@ export const TOOLS: readonly Tool[] = [
     scope: 'campaigns:read',
     readOnly: true,
     input: Type.Object({ campaignId: CampaignId, ...ContactsQuery.properties }, { additionalProperties: false }),
+    output: PageOf(ContactJson),
     run: (ctx, auth, { campaignId, ...query }) => listContacts(ctx, auth, campaignId, query),
   }),
   defineTool({
@@ -210,6 +232,7 @@ export const TOOLS: readonly Tool[] = [
       { campaignId: CampaignId, action: Type.Union(CAMPAIGN_ACTIONS.map((a) => Type.Literal(a))) },
       { additionalProperties: false },
     ),
+    output: ActionAccepted,
     run: (ctx, auth, args) => requestCampaignAction(ctx, auth, args.campaignId, args.action as ActionKind),
   }),
   defineTool({
@@ -219,6 +242,7 @@ export const TOOLS: readonly Tool[] = [
     scope: mayReadActions,
     readOnly: true,
     input: Type.Object({ actionId: Id('action id (act_…)') }),
+    output: ActionJson,
     run: (ctx, auth, args) => getAction(ctx, auth, args.actionId),
   }),
   defineTool({
@@ -228,6 +252,7 @@ export const TOOLS: readonly Tool[] = [
     scope: 'campaigns:read',
     readOnly: true,
     input: Type.Object({ campaignId: CampaignId }),
+    output: ResultsJson,
     run: (ctx, auth, args) => campaignResults(ctx, auth, args.campaignId),
   }),
   defineTool({
@@ -237,6 +262,7 @@ export const TOOLS: readonly Tool[] = [
     scope: 'knowledge:read',
     readOnly: true,
     input: PageQuery,
+    output: PageOf(DocJson),
     run: (ctx, auth, args) => listKnowledge(ctx, auth, args),
   }),
   defineTool({
@@ -245,6 +271,7 @@ export const TOOLS: readonly Tool[] = [
     description: 'Uploads text the agents can search during calls (POST /v1/knowledge/text). Attach it with update_agent knowledgeIds.',
     scope: 'knowledge:write',
     input: KnowledgeTextBody,
+    output: CreatedDoc,
     run: (ctx, auth, args) => addKnowledgeText(ctx, auth, args),
   }),
 ];

@@ -38,6 +38,8 @@ const ok = (r: CallToolResult): any => {
   return r.structuredContent;
 };
 const text = (r: CallToolResult): string => (r.content[0] as { text: string }).text;
+/** An error result's REST error body (its second text item). */
+const errorBody = (r: CallToolResult): any => JSON.parse((r.content[1] as { text: string }).text);
 
 beforeAll(async () => {
   g = await startCallsGateway();
@@ -84,7 +86,7 @@ describe('an agent\'s whole story over MCP', () => {
     const incomplete = await call(client, 'create_agent', { name: 'Desk', architecture: 'pipeline', systemPrompt: 'Be brief.' });
     expect(incomplete.isError).toBe(true);
     expect(text(incomplete)).toMatch(/^validation_failed: /);
-    expect((incomplete.structuredContent as any).error.details.map((d: { field: string }) => d.field)).toEqual(expect.arrayContaining(['model', 'stt', 'tts']));
+    expect(errorBody(incomplete).error.details.map((d: { field: string }) => d.field)).toEqual(expect.arrayContaining(['model', 'stt', 'tts']));
 
     const agent = ok(await call(client, 'create_agent', { name: 'Desk', architecture: 'pipeline', systemPrompt: 'Be brief.', model: 'gpt-4o-mini', stt: 'deepgram', tts: 'elevenlabs' }));
     expect(agent).toEqual((await g.t.api('GET', `/v1/agents/${agent.id}`, undefined, key)).body);
@@ -131,7 +133,16 @@ describe('an agent\'s whole story over MCP', () => {
     // No tool approves, and approve-like names are unknown tools (a protocol error).
     await expect(call(client, 'approve_action', { actionId: requested.actionId })).rejects.toThrow(/unknown tool/);
     expect((await g.t.ctx.store.getAction(requested.actionId))!.status).toBe('awaiting_approval');
-    expect(ok(await call(client, 'campaign_results', { campaignId: campaign.id })).rows).toHaveLength(1);
+    const results = ok(await call(client, 'campaign_results', { campaignId: campaign.id }));
+    expect(results.rows).toHaveLength(1);
+    // structuredContent is the REST JSON, field for field.
+    expect(results).toEqual((await g.t.api('GET', `/v1/campaigns/${campaign.id}/results`, undefined, key)).body);
+    expect(action).toEqual((await g.t.api('GET', `/v1/actions/${requested.actionId}`, undefined, key)).body);
+    expect(ok(await call(client, 'list_agents'))).toEqual((await g.t.api('GET', '/v1/agents', undefined, key)).body);
+    expect(ok(await call(client, 'list_calls', { agentId: agent.id }))).toEqual((await g.t.api('GET', `/v1/calls?agentId=${agent.id}`, undefined, key)).body);
+    expect(ok(await call(client, 'list_contacts', { campaignId: campaign.id }))).toEqual((await g.t.api('GET', `/v1/campaigns/${campaign.id}/contacts`, undefined, key)).body);
+    // Tools declare the REST response schema as outputSchema (the SDK client checks results against it).
+    expect(listed.find((t) => t.name === 'get_call')!.outputSchema?.properties).toHaveProperty('endReason');
   });
 });
 
@@ -235,7 +246,7 @@ describe('bad input', () => {
       const r = await call(client, tool, args as Record<string, unknown>);
       expect(r.isError, `${tool} ${JSON.stringify(args)}`).toBe(true);
       expect(text(r), tool).toMatch(/^validation_failed: /);
-      expect((r.structuredContent as any).error.code).toBe('validation_failed');
+      expect(errorBody(r).error.code).toBe('validation_failed');
     }
     await expect(call(client, 'no_such_tool')).rejects.toThrow(/unknown tool/);
     const tooMany = await call(client, 'add_contacts', { campaignId: 'cmp_x', contacts: Array.from({ length: 5001 }, () => ({ phone: '+14155550101' })) });
