@@ -14,6 +14,9 @@ import { twilioMediaPlugin, twilioWebhooksPlugin } from './transport/twilio/inde
 import { CallRegistry } from './session/index.js';
 import { createTwilioRest, type TwilioRest } from './transport/twilio/rest-client.js';
 import { webPlugin } from './transport/web/index.js';
+import { mediaSocketErrorHandler } from './transport/socket-errors.js';
+import { bodyStrictValidator } from './api/validator.js';
+import { acceptEmptyJsonBodies, emptyBodyGuard } from './api/empty-body.js';
 import { approvalsPagePlugin } from './campaigns/index.js';
 import { createKnowledgeSearch } from './knowledge/index.js';
 import { deriveSecrets, type Secrets } from './secrets.js';
@@ -73,16 +76,20 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     routerOptions: { ignoreTrailingSlash: true },
     // Router-level failures (bad URL encoding, over-long params) get the error body too.
     frameworkErrors,
+    schemaController: { compilersFactory: { buildValidator: bodyStrictValidator() } },
   }) as unknown as FastifyInstance;
 
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
   // Every route: text the stores cannot hold is 422, and no error leaves without its body.
+  acceptEmptyJsonBodies(app);
+  app.addHook('preValidation', emptyBodyGuard);
   app.addHook('preValidation', textGuard);
   app.addHook('onSend', emptyErrorBody);
 
   await app.register(websocket, {
     options: { maxPayload: deps.config.media.maxMessageBytes },
+    errorHandler: mediaSocketErrorHandler(metrics, deps.logger),
   });
 
   app.get('/healthz', async () => ({ status: 'ok' }));

@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   await store.migrate();
   const bus = await createBus(config);
   const repaired = await repairRecordings(config.dataDir, store, log);
-  const secrets = loadSecrets(config);
+  const { secrets, source: secretsSource } = await loadSecrets(config, store, log);
   const { app, ctx } = await buildApp({ config, store, bus, logger: log, secrets });
   const boot = await bootstrap(ctx);
 
@@ -55,6 +55,7 @@ async function main(): Promise<void> {
       store: store.kind,
       bus: bus.kind,
       dataDir: config.dataDir,
+      secretsKey: secretsSource,
       adminKeyFile: boot.adminKeyFile,
       recordingsRepaired: repaired,
     },

@@ -16,6 +16,7 @@ import { CallSchema, callToJson } from './call-json.js';
 import { AnyObject, ErrorBody, IdParams, StringMap, errorResponses } from './schemas.js';
 import { callTranscriptRoutes } from './calls-transcript.js';
 import { callRecordingRoutes } from './calls-recording.js';
+import { E164_HINT, E164_PATTERN } from '../e164.js';
 
 const CallStatusSchema = Type.Union(
   (['queued', 'ringing', 'in-progress', 'completed', 'busy', 'no-answer', 'failed', 'canceled'] as const).map((s) => Type.Literal(s)),
@@ -29,6 +30,14 @@ const ListQuery = Type.Object({
   status: Type.Optional(CallStatusSchema),
   direction: Type.Optional(DirectionSchema),
   phoneNumberId: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+  endReason: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 200,
+      pattern: '^[a-z0-9_:.-]+\\*?$',
+      description: 'An exact end reason (`agent_hangup`), or a prefix ending in `*`: `error:*` lists every call that ended on an error.',
+    }),
+  ),
 });
 type ListQuery = Static<typeof ListQuery>;
 
@@ -36,7 +45,7 @@ const CreateBody = Type.Object(
   {
     agentId: Type.String({ minLength: 1, maxLength: 100 }),
     // E.164 (ITU-T): '+', a non-zero digit, at most 15 digits in all.
-    toNumber: Type.String({ pattern: '^\\+[1-9]\\d{1,14}$' }),
+    toNumber: Type.String({ pattern: E164_PATTERN, description: E164_HINT }),
     fromNumberId: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
     initialGreeting: Type.Optional(Type.String({ maxLength: 2000 })),
     voice: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
@@ -92,7 +101,7 @@ export async function callRoutes(app: FastifyInstance, opts: { ctx: AppContext }
     async (req) => {
       const q = req.query;
       const page = await ctx.store.listCalls(
-        { owner: ownerFilter(req.auth), agentId: q.agentId, status: q.status, direction: q.direction, phoneNumberId: q.phoneNumberId },
+        { owner: ownerFilter(req.auth), agentId: q.agentId, status: q.status, direction: q.direction, phoneNumberId: q.phoneNumberId, endReason: q.endReason },
         pageRequest(q),
       );
       return pageBody(page, callToJson);

@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { AppContext } from '../context.js';
 import { ALL_SCOPES, type ApiKeyRecord, type Scope } from '../store/types.js';
-import { VoxgateError, notFound } from '../errors.js';
+import { VoxgateError } from '../errors.js';
 import { newId } from '../ids.js';
 import { assertWritable, hasScope, ownerFilter } from './auth-context.js';
 import { PageOf, PageQuery, pageBody, pageRequest } from './paging.js';
@@ -96,14 +96,17 @@ export async function keyRoutes(app: FastifyInstance, opts: { ctx: AppContext })
     '/v1/keys/:id',
     {
       config: { scope: 'keys:write' },
-      schema: { tags: ['keys'], params: IdParams, response: { 204: Type.Null(), ...errorResponses(404) } },
+      schema: { tags: ['keys'], params: IdParams, response: { 204: Type.Null(), ...errorResponses(404, 409) } },
     },
     async (req, reply) => {
       const key = await ctx.store.getKey(req.params.id);
       assertWritable(req.auth, key, 'key', req.params.id);
       if (!key.revokedAt) {
-        const at = ctx.now().toISOString();
-        if (!(await ctx.store.revokeKey(key.id, at))) throw notFound('key', key.id);
+        const outcome = await ctx.store.revokeKeyKeepingAdmin(key.id, ctx.now().toISOString());
+        if (outcome === 'last_admin') {
+          throw new VoxgateError('last_admin_key', 'this is the last key holding admin: deleting it would lock every operator out; create another admin key first');
+        }
+        // 'not_found': revoked meanwhile by another request; the DELETE still holds.
       }
       keyCache(ctx).forgetKeyId(key.id);
       return reply.code(204).send();

@@ -16,7 +16,8 @@ import { errorResponses, IdParams, Nullable } from './schemas.js';
 import { CallSchema, callToJson } from './call-json.js';
 
 /** E.164: a plus, a non-zero country digit, at most 15 digits in all (ITU-T E.164). */
-export const E164 = '^\\+[1-9][0-9]{1,14}$';
+export { E164_PATTERN as E164 } from '../e164.js';
+import { E164_PATTERN as E164 } from '../e164.js';
 
 const CreateNumber = Type.Object(
   {

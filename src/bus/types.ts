@@ -5,7 +5,7 @@
  * is set. Delivery is best-effort and at-most-once: anything that must not be lost is written
  * to the store first and published second, and SSE readers replay from the store.
  */
-import type { CallEventType } from '../store/types.js';
+import type { CallEventType, CallStatus } from '../store/types.js';
 
 /** A call event as published: stored events carry their seq; partials carry the last stored seq. */
 export interface CallEventMessage {
@@ -16,7 +16,8 @@ export interface CallEventMessage {
 }
 
 export type CallControlCommand =
-  | { command: 'end'; reason: string }
+  /** `status`: the terminal status the sender knows best (Twilio's `busy`, the API's `canceled`). */
+  | { command: 'end'; reason: string; status?: CallStatus }
   | { command: 'transfer'; toNumber: string };
 
 export interface CallControlMessage {

@@ -52,24 +52,26 @@ export async function applyCarrierStatus(ctx: AppContext, report: CarrierStatusR
     patch.answeredAt = at;
   }
 
-  const hadLocalSession = ctx.calls.get(call.id) !== undefined;
   const updated = isTerminal(report.status)
-    ? await finishCall(ctx, call, report.status, patch)
+    ? await finishCall(ctx, call, report.status, patch, { remote: 'background' })
     : await advanceCall(ctx, call, report.status, patch);
   if (!updated) {
-    // Already there or past it. Still keep facts only the carrier knows (SID, billed duration).
+    // Already there or past it, or a node holding the media is finishing it. Still keep facts
+    // only the carrier knows (SID, billed duration).
     const late: CallPatch = {};
     if (patch.twilioCallSid) late.twilioCallSid = patch.twilioCallSid;
-    if (isTerminal(call.status) && call.durationSeconds === null && report.durationSeconds !== undefined) {
+    const cur = (await ctx.store.getCall(call.id)) ?? call;
+    if (isTerminal(cur.status) && cur.durationSeconds === null && report.durationSeconds !== undefined) {
       late.durationSeconds = report.durationSeconds;
     }
     if (Object.keys(late).length > 0) await ctx.store.updateCall(call.id, late);
     return 'ignored';
   }
 
-  if (isTerminal(report.status) && !hadLocalSession) {
-    // The session, if any, is on another node (an outbound call announced there, or media
-    // that connected there): tell it the call is over so it stops waiting for media.
+  if (isTerminal(report.status)) {
+    // The call was announced on another node that may still wait for its media (an outbound
+    // call announced there): tell it the call is over. (Live media elsewhere was told inside
+    // finishCall, which then waits for that node to write the record.)
     const reason = updated.endReason ?? endReasonFor(report.status);
     await ctx.bus
       .publishControl({ callId: call.id, control: { command: 'end', reason } })

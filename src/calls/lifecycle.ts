@@ -68,40 +68,80 @@ export function endedData(call: Call): Record<string, unknown> {
 }
 
 /**
- * Makes a call terminal with the status the caller knows best (Twilio's `busy`, our `api_end`).
- * Without a session on this node: `advanceCall` (we write the events). With one: the status is
- * set first without events, then the session's `end()` finishes the call (recording, latency)
- * and writes `call.status`/`call.ended` with that status; if it wrote no `call.ended`, we do,
- * so readers always get exactly one from this path. Returns the updated call, or null when
- * the status did not move (the session may still have been ended).
+ * How long a node that does not hold a live call's media waits for the node that does to write
+ * the final record, before writing it itself. The holder's teardown is bounded by the engine
+ * close (2 s, call-session.ts) plus a few store writes; past this the holder is presumed dead or
+ * cut off (bus down), and a record without the recording beats a call that never ends.
  */
-export async function finishCall(
-  ctx: Pick<AppContext, 'store' | 'bus' | 'log' | 'now' | 'calls'>,
-  call: Call,
-  status: CallStatus,
-  patch: CallPatch,
-): Promise<Call | null> {
-  const handle = ctx.calls.get(call.id);
-  if (!handle) return advanceCall(ctx, call, status, patch);
-  let updated: Call | null = null;
-  if (statusRank(status) > statusRank(call.status)) {
-    updated = await ctx.store.transitionCall(call.id, status, { endedAt: ctx.now().toISOString(), ...patch });
-  }
-  try {
-    await handle.end(patch.endReason ?? updated?.endReason ?? status);
-  } catch (err) {
-    ctx.log.error({ err, callId: call.id }, 'ending the local session failed');
-  }
-  if (updated) {
-    const events = await ctx.store.listCallEvents(call.id, 0);
-    if (!events.some((e) => e.type === 'call.ended')) {
-      const final = (await ctx.store.getCall(call.id)) ?? updated;
-      await recordCallEvent(ctx, call.id, 'call.status', { status: final.status, previousStatus: call.status });
-      await recordCallEvent(ctx, call.id, 'call.ended', endedData(final));
+export const REMOTE_FINISH_GRACE_MS = 5000;
+const REMOTE_FINISH_POLL_MS = 50;
+
+type FinishCtx = Pick<AppContext, 'store' | 'bus' | 'log' | 'now' | 'calls'>;
+
+/**
+ * Makes a call terminal with the status the reporter knows best (Twilio's `busy`, our
+ * `api_end`). The rule that keeps the record true: while a session holds the call's media, that
+ * session is the only writer of the final record, so the first read that shows a terminal status
+ * already has the session's `endReason`, `endedAt`, `durationSeconds` and `recordingAvailable`.
+ * - A session on this node (live or tearing down): it is ended (or awaited, if it is already
+ *   ending: its own reason stands, e.g. `agent_hangup` when Twilio's `completed` lands during
+ *   the teardown), and it writes the record and the events.
+ * - Media live on another node: that node is told over the bus and given
+ *   REMOTE_FINISH_GRACE_MS to finish; only then is the record written here (see `awaitRemote`).
+ * - No media anywhere (queued, ringing): the record is written here at once.
+ * Returns the updated call, or null when the status did not move.
+ */
+export async function finishCall(ctx: FinishCtx, call: Call, status: CallStatus, patch: CallPatch, opts: FinishOptions = {}): Promise<Call | null> {
+  const handle = ctx.calls.holding(call.id);
+  if (handle) {
+    try {
+      await handle.end(patch.endReason ?? call.endReason ?? status, { status, durationSeconds: patch.durationSeconds ?? undefined });
+    } catch (err) {
+      ctx.log.error({ err, callId: call.id }, 'ending the local session failed');
     }
+    const final = await ctx.store.getCall(call.id);
+    if (final && !isTerminal(final.status)) {
+      // The session could not write its record (the store was down): write what we know.
+      return advanceCall(ctx, final, status, { ...patch, endReason: final.endReason ?? patch.endReason });
+    }
+    return final && !isTerminal(call.status) ? final : null;
   }
-  if (!updated) return null;
-  return (await ctx.store.getCall(call.id)) ?? updated;
+  // Only a shared bus can have other nodes behind it (the in-process bus is one node's alone).
+  if (call.status === 'in-progress' && opts.remote !== 'here' && ctx.bus.kind !== 'memory') {
+    const reason = patch.endReason ?? call.endReason ?? status;
+    await ctx.bus
+      .publishControl({ callId: call.id, control: { command: 'end', reason, status } })
+      .catch((err: unknown) => ctx.log.warn({ err, callId: call.id }, 'control end not published'));
+    const finished = awaitRemote(ctx, call, status, patch);
+    if (opts.remote === 'background') {
+      finished.catch((err: unknown) => ctx.log.warn({ err, callId: call.id }, 'finishing a remote call failed'));
+      return null;
+    }
+    return finished;
+  }
+  return advanceCall(ctx, call, status, patch);
+}
+
+export interface FinishOptions {
+  /**
+   * For media live on another node: wait for it (default), let it finish in the background
+   * (status callbacks: Twilio wants its answer now), or finish here at once.
+   */
+  remote?: 'wait' | 'background' | 'here';
+}
+
+/** Waits for the node holding the media to write the final record; writes it after the grace. */
+async function awaitRemote(ctx: FinishCtx, call: Call, status: CallStatus, patch: CallPatch): Promise<Call | null> {
+  const deadline = Date.now() + REMOTE_FINISH_GRACE_MS;
+  while (Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, REMOTE_FINISH_POLL_MS));
+    const cur = await ctx.store.getCall(call.id);
+    if (!cur) return null;
+    if (isTerminal(cur.status)) return cur;
+  }
+  const cur = (await ctx.store.getCall(call.id)) ?? call;
+  ctx.log.warn({ callId: call.id, graceMs: REMOTE_FINISH_GRACE_MS }, 'the node holding the call did not finish it; finishing it here');
+  return advanceCall(ctx, cur, status, { ...patch, endReason: cur.endReason ?? patch.endReason });
 }
 
 /** Whole seconds between two ISO timestamps, or null if either is missing. */

@@ -29,7 +29,8 @@ export interface OutboundRequest {
 }
 
 /** E.164: `+`, a non-zero leading digit, at most 15 digits (ITU-T E.164). */
-export const E164_RE = /^\+[1-9]\d{1,14}$/;
+export { E164_RE } from '../e164.js';
+import { E164_RE } from '../e164.js';
 
 /** How many numbers one page of the attached-number lookup reads. */
 const NUMBER_PAGE = 100;

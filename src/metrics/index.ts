@@ -12,6 +12,7 @@ export type MalformedReason =
   | 'media_before_start'
   | 'bad_payload'
   | 'oversized'
+  | 'bad_frame'
   | 'wrong_stream'
   | 'duplicate_start'
   | 'token_missing'

@@ -7,6 +7,7 @@ import type { AppContext } from '../context.js';
 import type { ActionKind, Campaign, CampaignSchedule, Contact, ContactInput } from '../store/types.js';
 import { VoxgateError, notFound, validationFailed, type ErrorDetail } from '../errors.js';
 import { newId } from '../ids.js';
+import { E164_RE as E164 } from '../e164.js';
 import { extractionColumns, extractionSchemaProblem, isValidTimezone, parseHhmm, requestAction } from '../campaigns/index.js';
 import { assertReadable, assertWritable, hasScope, ownerFilter, type AuthContext } from '../api/auth-context.js';
 import { pageBody, pageRequest, type PageQuery } from '../api/paging.js';
@@ -100,8 +101,6 @@ export async function getAction(ctx: AppContext, auth: AuthContext, id: string) 
   return actionToJson(action);
 }
 
-/** E.164: '+', a non-zero country digit, at most 15 digits in all (ITU-T E.164 §6). */
-const E164 = /^\+[1-9]\d{1,14}$/;
 
 interface RowError {
   index: number;

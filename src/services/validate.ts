@@ -1,9 +1,11 @@
 /**
  * Input validation for callers that do not come through a Fastify route (the MCP tools), with
- * the same TypeBox schemas the routes declare and the same Ajv options Fastify compiles them
- * with (@fastify/ajv-compiler's defaults: coercion of scalars, defaults filled in, properties a
- * closed schema does not name removed, one error at a time), so an argument the REST route
- * accepts the tool accepts, and the other way round. Each schema is compiled once.
+ * the same TypeBox schemas the routes declare and the Ajv options Fastify compiles JSON bodies
+ * with (@fastify/ajv-compiler's defaults — defaults filled in, properties a closed schema does
+ * not name removed, one error at a time — without type coercion, as api/validator.ts does for
+ * bodies: tool arguments are JSON, so a wrong type is a 422, never silently converted). An
+ * argument the REST route accepts the tool accepts, and the other way round. Each schema is
+ * compiled once.
  */
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
@@ -16,8 +18,8 @@ import { validationDetails } from '../api/error-handler.js';
 type AddFormats = (ajv: Ajv) => Ajv;
 const addFormats: AddFormats = (addFormatsModule as unknown as { default?: AddFormats }).default ?? (addFormatsModule as unknown as AddFormats);
 
-/** @fastify/ajv-compiler lib/default-ajv-options.js (Fastify 5), plus its formats plugin. */
-const ajv = new Ajv({ coerceTypes: 'array', useDefaults: true, removeAdditional: true, allErrors: false, strict: false });
+/** @fastify/ajv-compiler lib/default-ajv-options.js (Fastify 5) with bodyStrictValidator's `coerceTypes: false`, plus its formats plugin. */
+const ajv = new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: true, allErrors: false, strict: false });
 addFormats(ajv);
 
 const compiled = new WeakMap<TSchema, ValidateFunction>();

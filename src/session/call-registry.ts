@@ -11,7 +11,7 @@ import type { Agent, Call } from '../store/types.js';
 import type { CallControlMessage, Unsubscribe } from '../bus/types.js';
 import type { EngineFactory } from '../engine/types.js';
 import { createEngine } from '../engine/index.js';
-import { CallSession } from './call-session.js';
+import { CallSession, type EndOverrides } from './call-session.js';
 import { Pacer, systemClock, type Clock } from './pacer.js';
 
 /** Twilio rings for 60 s by default and the stream follows the answer within seconds: 2 min is ample. */
@@ -22,8 +22,12 @@ export interface CallSessionHandle {
   readonly callId: string;
   /** Connects the caller's media; the engine starts (greeting). A second attach is refused. */
   attach(transport: import('../transport/types.js').Transport): void;
-  /** Ends the call locally (closes the transport, finalises recording, marks the call). Idempotent. */
-  end(reason: string): Promise<void>;
+  /**
+   * Ends the call locally (closes the transport, finalises recording, marks the call). Idempotent:
+   * a second call waits for the first, whose reason stands. `final.status` is the terminal status
+   * another reporter knows best (Twilio's `busy`, the API's `canceled`).
+   */
+  end(reason: string, final?: EndOverrides): Promise<void>;
 }
 
 export interface AnnounceRequest {
@@ -104,6 +108,16 @@ export class CallRegistry {
     return s && !s.ended ? s : undefined;
   }
 
+  /**
+   * The session for the call, live or still tearing down. Whoever reports the end of a call
+   * (Twilio's status callback, the API) must wait for a session that is finishing rather than
+   * write the record under it: the session is the one writer of a live call's final record.
+   */
+  holding(callId: string): CallSession | undefined {
+    const s = this.sessions.get(callId);
+    return s && (!s.ended || s.finishing) ? s : undefined;
+  }
+
   /** Subscribes to bus control messages (end/transfer from any node). */
   async start(): Promise<void> {
     if (this.unsubscribe) return;
@@ -137,7 +151,7 @@ export class CallRegistry {
     const control = msg.control;
     switch (control.command) {
       case 'end':
-        void session.end(control.reason);
+        void session.end(control.reason, control.status ? { status: control.status } : undefined);
         return;
       case 'transfer':
         session.transfer(control.toNumber).catch((err: unknown) => session.note(`transfer failed: ${(err as Error).message}`));

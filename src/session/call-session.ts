@@ -52,6 +52,13 @@ export interface CallSessionOptions {
 
 type State = 'announced' | 'live' | 'ending' | 'ended';
 
+/** What another reporter of the end knows better than the session (calls/lifecycle.ts). */
+export interface EndOverrides {
+  status?: CallStatus;
+  /** The carrier's billed duration: used when no media was measured here. */
+  durationSeconds?: number;
+}
+
 export class CallSession implements EngineHost {
   readonly callId: string;
   readonly agent: Agent;
@@ -221,9 +228,14 @@ export class CallSession implements EngineHost {
     this.record.addNote(text);
   }
 
-  end(reason: string): Promise<void> {
-    this.ending ??= this.finish(reason);
+  end(reason: string, final?: EndOverrides): Promise<void> {
+    this.ending ??= this.finish(reason, final);
     return this.ending;
+  }
+
+  /** Ending, with the final record not yet written. */
+  get finishing(): boolean {
+    return this.state === 'ending';
   }
 
   /**
@@ -317,7 +329,7 @@ export class CallSession implements EngineHost {
     }
   }
 
-  private async finish(reason: string): Promise<void> {
+  private async finish(reason: string, final?: EndOverrides): Promise<void> {
     const wasLive = this.state === 'live';
     this.state = 'ending';
     try {
@@ -336,9 +348,9 @@ export class CallSession implements EngineHost {
         }
       }
       await this.closeEngine();
-      const durationSeconds = wasLive ? Math.round(endMs / 1000) : 0;
+      const durationSeconds = wasLive ? Math.round(endMs / 1000) : (final?.durationSeconds ?? 0);
       // A call that never had media and ended on an error failed; anything else completed.
-      const status: CallStatus = !wasLive && reason.startsWith('error:') ? 'failed' : 'completed';
+      const status: CallStatus = final?.status ?? (!wasLive && reason.startsWith('error:') ? 'failed' : 'completed');
       await this.record.finish({ reason, status, durationSeconds, recordingAvailable, wasLive });
       if (wasLive) this.ctx.metrics.callDuration.observe({ direction: this.record.call.direction }, durationSeconds);
     } catch (err) {

@@ -29,6 +29,7 @@ import type {
   NewCall, NewCampaign, Page, PageRequest, PhoneNumber, Store, TranscriptItem,
 } from './types.js';
 import { IDEMPOTENCY_PENDING } from './types.js';
+import { endReasonClause } from './shared.js';
 
 const KEY_BY_HASH_SQL = `SELECT ${columnList(KEYS)} FROM api_keys WHERE hash = $1 AND revoked_at IS NULL`;
 
@@ -95,6 +96,23 @@ export class PostgresStore implements Store {
 
   async revokeKey(id: string, at: string): Promise<boolean> {
     return (await this.d.count('UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL', [at, id])) > 0;
+  }
+
+  async revokeKeyKeepingAdmin(id: string, at: string): Promise<'revoked' | 'last_admin' | 'not_found'> {
+    return this.d.tx(async (client) => {
+      // One lock for every admin-key revocation, so "is another admin left?" cannot be
+      // answered twice from the same snapshot (READ COMMITTED would let both deletes pass).
+      await client.query("SELECT pg_advisory_xact_lock(hashtext('voxgate.revoke-admin-key'))");
+      const found = await client.query('SELECT scopes FROM api_keys WHERE id = $1 AND revoked_at IS NULL', [id]);
+      if (found.rowCount === 0) return 'not_found';
+      const scopes = found.rows[0].scopes as string[];
+      if (scopes.includes('admin')) {
+        const others = await client.query(`SELECT 1 FROM api_keys WHERE id <> $1 AND revoked_at IS NULL AND scopes ? 'admin' LIMIT 1`, [id]);
+        if (others.rowCount === 0) return 'last_admin';
+      }
+      await client.query('UPDATE api_keys SET revoked_at = $1 WHERE id = $2', [at, id]);
+      return 'revoked';
+    });
   }
 
   // agents
@@ -268,6 +286,11 @@ export class PostgresStore implements Store {
     add('direction', filter.direction);
     add('phone_number_id', filter.phoneNumberId);
     add('campaign_id', filter.campaignId);
+    if (filter.endReason !== undefined) {
+      const c = endReasonClause(filter.endReason);
+      where.push(c.sql);
+      values.push(c.value);
+    }
     return this.d.page<Call>(CALLS, where, values, page);
   }
 
@@ -354,6 +377,14 @@ export class PostgresStore implements Store {
 
   purgeIdempotency(olderThan: string): Promise<number> {
     return this.d.count('DELETE FROM idempotency_records WHERE created_at < $1', [olderThan]);
+  }
+
+  // settings
+
+  async getOrCreateSetting(name: string, value: string): Promise<string> {
+    await this.d.count('INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [name, value]);
+    const rows = await this.d.rows('SELECT value FROM settings WHERE name = $1', [name]);
+    return String(rows[0]!.value);
   }
 
   // campaigns

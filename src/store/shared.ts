@@ -104,3 +104,10 @@ export function newContact(campaignId: string, c: ContactInput, now: string): Co
     updatedAt: now,
   };
 }
+
+/** SQL for the `endReason` filter: `= ?`, or `LIKE ? ESCAPE` for a `prefix*`. */
+export function endReasonClause(endReason: string): { sql: string; value: string } {
+  if (!endReason.endsWith('*')) return { sql: 'end_reason = ?', value: endReason };
+  const prefix = endReason.slice(0, -1).replace(/[\\%_]/g, (c) => '\\' + c);
+  return { sql: "end_reason LIKE ? ESCAPE '\\'", value: prefix + '%' };
+}

@@ -27,6 +27,7 @@ import type {
   NewCall, NewCampaign, Page, PageRequest, PhoneNumber, Store, TranscriptItem,
 } from './types.js';
 import { IDEMPOTENCY_PENDING } from './types.js';
+import { endReasonClause } from './shared.js';
 
 type AppendTx = Database.Transaction<(callId: string, type: string, data: string, createdAt: string) => number>;
 
@@ -123,6 +124,19 @@ export class SqliteStore implements Store {
 
   async revokeKey(id: string, at: string): Promise<boolean> {
     return this.d.run('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL', [at, id]) > 0;
+  }
+
+  async revokeKeyKeepingAdmin(id: string, at: string): Promise<'revoked' | 'last_admin' | 'not_found'> {
+    // SQLite has one writer and this runs synchronously: the check and the update are atomic.
+    const row = this.d.get('SELECT scopes FROM api_keys WHERE id = ? AND revoked_at IS NULL', [id]);
+    if (!row) return 'not_found';
+    const scopes = JSON.parse(String(row.scopes)) as string[];
+    if (scopes.includes('admin')) {
+      const others = this.d.get(`SELECT 1 AS one FROM api_keys, json_each(api_keys.scopes) WHERE api_keys.id <> ? AND revoked_at IS NULL AND json_each.value = 'admin' LIMIT 1`, [id]);
+      if (!others) return 'last_admin';
+    }
+    this.d.run('UPDATE api_keys SET revoked_at = ? WHERE id = ?', [at, id]);
+    return 'revoked';
   }
 
   // agents
@@ -297,6 +311,11 @@ export class SqliteStore implements Store {
     add('direction', filter.direction);
     add('phone_number_id', filter.phoneNumberId);
     add('campaign_id', filter.campaignId);
+    if (filter.endReason !== undefined) {
+      const c = endReasonClause(filter.endReason);
+      where.push(c.sql);
+      params.push(c.value);
+    }
     return this.d.page<Call>(CALLS, where, params, page);
   }
 
@@ -384,6 +403,13 @@ export class SqliteStore implements Store {
 
   async purgeIdempotency(olderThan: string): Promise<number> {
     return this.d.run('DELETE FROM idempotency_records WHERE created_at < ?', [olderThan]);
+  }
+
+  // settings
+
+  async getOrCreateSetting(name: string, value: string): Promise<string> {
+    this.d.run('INSERT INTO settings (name, value, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING', [name, value, this.iso()]);
+    return String(this.d.get('SELECT value FROM settings WHERE name = ?', [name])!.value);
   }
 
   // campaigns

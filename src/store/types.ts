@@ -323,6 +323,8 @@ export interface CallFilter {
   direction?: CallDirection;
   phoneNumberId?: string;
   campaignId?: string;
+  /** Exact reason, or a prefix ending in `*` (`error:*`: every call that ended on an error). */
+  endReason?: string;
 }
 
 export type NewAgent = Omit<Agent, 'createdAt' | 'updatedAt'>;
@@ -343,6 +345,12 @@ export interface Store {
   getKey(id: string): Promise<ApiKeyRecord | null>;
   listKeys(owner: string | undefined, page: PageRequest): Promise<Page<ApiKeyRecord>>;
   revokeKey(id: string, at: string): Promise<boolean>;
+  /**
+   * Revokes the key unless it is the last unrevoked key holding `admin` (deleting it would lock
+   * every operator out). Atomic across nodes: two admins deleting each other's keys at once
+   * cannot both succeed.
+   */
+  revokeKeyKeepingAdmin(id: string, at: string): Promise<'revoked' | 'last_admin' | 'not_found'>;
 
   // agents
   createAgent(agent: NewAgent): Promise<Agent>;
@@ -415,6 +423,13 @@ export interface Store {
   /** Drops a pending claim (its request left nothing to replay); finished records stay. */
   releaseIdempotency(keyId: string, idempotencyKey: string): Promise<void>;
   purgeIdempotency(olderThan: string): Promise<number>;
+
+  // settings
+  /**
+   * The deployment-wide setting `name`: stores `value` if none exists yet and returns what is
+   * stored. Atomic across nodes, so concurrent first starts agree on one value.
+   */
+  getOrCreateSetting(name: string, value: string): Promise<string>;
 
   // campaigns
   createCampaign(c: NewCampaign): Promise<Campaign>;

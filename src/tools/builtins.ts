@@ -11,7 +11,8 @@ export const TRANSFER_CALL = 'transfer_call';
 export const BUILTIN_TOOL_NAMES: readonly string[] = [END_CALL, TRANSFER_CALL];
 
 /** E.164: '+', a non-zero country digit, at most 15 digits in all (ITU-T E.164). */
-export const E164_PATTERN = '^\\+[1-9][0-9]{1,14}$';
+export { E164_PATTERN } from '../e164.js';
+import { E164_PATTERN } from '../e164.js';
 
 const END_CALL_SPEC: ToolSpec = {
   name: END_CALL,

@@ -13,7 +13,7 @@ import { createStore } from '../../src/store/index.js';
 import { createBus } from '../../src/bus/index.js';
 import { buildApp, type AppContext } from '../../src/app.js';
 import { bootstrap } from '../../src/api/index.js';
-import { deriveSecrets } from '../../src/secrets.js';
+import { deriveSecrets, loadSecrets } from '../../src/secrets.js';
 import type { TwilioRest } from '../../src/transport/twilio/rest-client.js';
 import type { FastifyInstance } from 'fastify';
 
@@ -37,6 +37,11 @@ export interface TestAppOptions {
   /** Replaces the SDK-backed Twilio client (null: Twilio not configured). */
   twilio?: TwilioRest | null;
   now?: () => Date;
+  /**
+   * 'load': the secrets come from `loadSecrets`, as `npm start` gets them (the store's key on
+   * PostgreSQL, the DATA_DIR file on SQLite) instead of the suite's fixed key.
+   */
+  secrets?: 'load';
 }
 
 export async function freePort(): Promise<number> {
@@ -74,7 +79,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     bus,
     logger,
     now: options.now,
-    secrets: deriveSecrets('test-secrets-key-0123456789abcdef'),
+    secrets: options.secrets === 'load' ? (await loadSecrets(config, store)).secrets : deriveSecrets('test-secrets-key-0123456789abcdef'),
     ...(options.twilio !== undefined ? { twilio: options.twilio } : {}),
   });
   await bootstrap(ctx);

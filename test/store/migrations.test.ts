@@ -17,8 +17,12 @@ import { pgTarget } from '../../src/store/postgres-connection.js';
 
 const DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/test';
 
+/** Past every real migration, so the suite holds as migrations are added. */
+const TEST_VERSION = 900;
+const released = MIGRATIONS.map((m) => ({ version: m.version, name: m.name }));
+
 const broken: Migration = {
-  version: 2,
+  version: TEST_VERSION,
   name: 'broken',
   sqlite: 'CREATE TABLE half_done (x INTEGER); SELECT * FROM no_such_table;',
   postgres: 'CREATE TABLE half_done (x integer); SELECT * FROM no_such_table;',
@@ -41,12 +45,12 @@ describe('sqlite migrations', () => {
     const tables = () => (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{ name: string }>).map((r) => r.name);
     expect(tables()).toContain('calls');
     expect(tables()).not.toContain('half_done');
-    expect(db.prepare('SELECT version FROM schema_migrations').all()).toEqual([{ version: 1 }]);
+    expect(db.prepare('SELECT version FROM schema_migrations ORDER BY version').all()).toEqual(released.map((m) => ({ version: m.version })));
     migrateSqlite(db, new Date().toISOString(), [...MIGRATIONS, fixed]);
     expect(tables()).toContain('half_done');
     expect(db.prepare('SELECT version, name FROM schema_migrations ORDER BY version').all()).toEqual([
-      { version: 1, name: 'initial' },
-      { version: 2, name: 'fixed' },
+      ...released,
+      { version: TEST_VERSION, name: 'fixed' },
     ]);
     db.close();
   });
@@ -84,11 +88,11 @@ describe('postgres migrations', () => {
         (await p.query<{ table_name: string }>('SELECT table_name FROM information_schema.tables WHERE table_schema = $1', [schema])).rows.map((r) => r.table_name);
       expect(await tables()).toContain('calls');
       expect(await tables()).not.toContain('half_done');
-      // Two nodes starting at once: both succeed, version 2 is applied once.
+      // Two nodes starting at once: both succeed, the new version is applied once.
       await Promise.all([migratePostgres(p, schema, [...MIGRATIONS, fixed]), migratePostgres(other, schema, [...MIGRATIONS, fixed])]);
       expect((await p.query('SELECT version, name FROM schema_migrations ORDER BY version')).rows).toEqual([
-        { version: 1, name: 'initial' },
-        { version: 2, name: 'fixed' },
+        ...released,
+        { version: TEST_VERSION, name: 'fixed' },
       ]);
       await expect(migratePostgres(p, schema)).rejects.toThrow(/newer than this voxgate/);
     } finally {

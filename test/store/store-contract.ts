@@ -94,6 +94,28 @@ export function storeContract(label: string, fresh: HarnessFactory): void {
         expect(await store.getKey(k1.id)).toEqual({ ...k1, revokedAt: at });
       });
 
+      it('never revokes the last admin key, even when two admins revoke each other at once', async () => {
+        const { store } = ctx;
+        const a1 = makeKey('admin', { scopes: ['admin'] });
+        const a2 = makeKey('admin', { scopes: ['admin'] });
+        const plain = makeKey('alice', { scopes: ['agents:read'] });
+        for (const k of [a1, a2, plain]) await store.createKey(k);
+        expect(await store.revokeKeyKeepingAdmin(plain.id, iso())).toBe('revoked');
+        expect(await store.revokeKeyKeepingAdmin(plain.id, iso())).toBe('not_found');
+        const both = await Promise.all([store.revokeKeyKeepingAdmin(a1.id, iso()), store.revokeKeyKeepingAdmin(a2.id, iso())]);
+        expect([...both].sort()).toEqual(['last_admin', 'revoked']);
+        const kept = both[0] === 'last_admin' ? a1 : a2;
+        expect(await store.getKeyByHash(kept.hash)).not.toBeNull();
+      });
+
+      it('keeps one value per setting: the first one stored', async () => {
+        const { store } = ctx;
+        const first = await Promise.all([store.getOrCreateSetting('s', 'one'), store.getOrCreateSetting('s', 'two')]);
+        expect(new Set(first).size).toBe(1);
+        expect(await store.getOrCreateSetting('s', 'three')).toBe(first[0]);
+        expect(await store.getOrCreateSetting('other', 'x')).toBe('x');
+      });
+
       it('refuses a duplicate hash with a conflict', async () => {
         const k = makeKey('alice');
         await ctx.store.createKey(k);

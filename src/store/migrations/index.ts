@@ -4,6 +4,7 @@
  * new numbered file (`002_....ts`) appended to `MIGRATIONS`.
  */
 import { initial } from './001_initial.js';
+import { settings } from './002_settings.js';
 
 export interface Migration {
   version: number;
@@ -13,7 +14,7 @@ export interface Migration {
   postgres: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [initial];
+export const MIGRATIONS: readonly Migration[] = [initial, settings];
 
 /** Checks the list is strictly increasing, so a bad merge fails at start-up, not halfway. */
 export function checkedMigrations(list: readonly Migration[] = MIGRATIONS): readonly Migration[] {

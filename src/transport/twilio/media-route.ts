@@ -11,8 +11,8 @@ import type { FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { AppContext } from '../../context.js';
 import { TERMINAL_CALL_STATUSES } from '../../store/types.js';
-import { SessionAttachError } from '../../session/index.js';
-import { TwilioMediaSocket, CLOSE_TRY_AGAIN } from './media-socket.js';
+import { attachOrRefuse, refuseWhileDraining, sessionFor } from '../admission.js';
+import { TwilioMediaSocket } from './media-socket.js';
 import { STREAM_TOKEN_PARAM, verifyStreamToken } from './stream-token.js';
 import type { StartInfo } from './codec.js';
 
@@ -28,11 +28,7 @@ export interface TwilioMediaPluginOptions {
 export async function twilioMediaPlugin(app: FastifyInstance, opts: TwilioMediaPluginOptions): Promise<void> {
   const { ctx } = opts;
   app.get(TWILIO_MEDIA_PATH, { websocket: true }, (socket: WebSocket, req) => {
-    if (ctx.draining) {
-      // 1013: this node is shutting down; Twilio's retry (or the next call) lands elsewhere.
-      socket.close(CLOSE_TRY_AGAIN, 'gateway draining');
-      return;
-    }
+    if (refuseWhileDraining(ctx, socket)) return;
     new TwilioMediaSocket(socket, {
       metrics: ctx.metrics,
       maxMalformedInRow: opts.maxMalformedInRow,
@@ -60,23 +56,11 @@ async function admit(ctx: AppContext, start: StartInfo, transport: TwilioMediaSo
   if (call.twilioCallSid !== null && call.twilioCallSid !== start.callSid) {
     return transport.reject('call_mismatch', 'callSid does not match the call');
   }
-  if (ctx.draining) return transport.closeWith(CLOSE_TRY_AGAIN, 'gateway draining');
-
-  let session = ctx.calls.get(call.id);
-  if (!session) {
-    const agent = await ctx.store.getAgent(call.agentId);
-    if (transport.closed) return;
-    if (!agent) return transport.reject('call_mismatch', 'the call has no agent');
-    session = ctx.calls.get(call.id) ?? ctx.calls.announce({ call, agent, channel: 'phone' });
-  }
+  const session = await sessionFor(ctx, call, 'phone', transport);
+  if (!session) return;
   if (call.twilioCallSid === null) {
     // Outbound calls learn their CallSid from Twilio's REST answer; if the stream won the race, record it.
     await ctx.store.updateCall(call.id, { twilioCallSid: start.callSid });
   }
-  try {
-    session.attach(transport);
-  } catch (err) {
-    if (err instanceof SessionAttachError) return transport.reject('token_reused', err.message);
-    throw err;
-  }
+  attachOrRefuse(session, transport);
 }

@@ -14,27 +14,16 @@
  */
 import type { WebSocket, RawData } from 'ws';
 import type { MalformedReason, Metrics } from '../../metrics/index.js';
-import { MULAW_8K, type AudioFormat, type Transport, type TransportEvent, type TransportListener } from '../types.js';
+import { MULAW_8K, type AudioFormat, type Transport, type TransportListener } from '../types.js';
+import { CLOSE_ERROR, CLOSE_NORMAL, CLOSE_POLICY, DEFAULT_MAX_MALFORMED_IN_ROW, EventOutlet, FrameCounters, MalformedCounter, closeSocket } from '../socket-guard.js';
 import { MULAW_FRAME_BYTES, OutboundEncoder, parseInbound, type InboundMessage, type StartInfo } from './codec.js';
 
-/** RFC 6455: 1008 policy violation; 1000 normal; 1011 server error; 1013 try again later. */
-export const CLOSE_POLICY = 1008;
-export const CLOSE_NORMAL = 1000;
-export const CLOSE_ERROR = 1011;
-export const CLOSE_TRY_AGAIN = 1013;
+export { CLOSE_ERROR, CLOSE_NORMAL, CLOSE_POLICY, CLOSE_TRY_AGAIN } from '../socket-guard.js';
 
-/** 50 in a row is a second of garbage at Twilio's 20 ms cadence: no glitch looks like that. */
-const DEFAULT_MAX_MALFORMED_IN_ROW = 50;
 /** Twilio sends `connected` and `start` right after the upgrade; 10 s is generous. */
 const DEFAULT_START_TIMEOUT_MS = 10_000;
-/** Events received while the session is still attaching: 5 s of audio at most, oldest dropped. */
-const MAX_EARLY_EVENTS = 250;
-/** Flush frame counters to Prometheus every N frames rather than per frame (hot path). */
-const COUNTER_FLUSH_EVERY = 50;
 /** Marks we remember as sent-but-unacknowledged; far above any real backlog. */
 const MAX_PENDING_MARKS = 4096;
-/** WebSocket close reasons are limited to 123 bytes. */
-const MAX_CLOSE_REASON_BYTES = 123;
 
 export interface MediaSocketOptions {
   metrics: Metrics;
@@ -69,10 +58,9 @@ export class TwilioMediaSocket implements Transport {
   private state: State = 'awaiting_start';
   private encoder: OutboundEncoder | null = null;
   private startInfo: StartInfo | null = null;
-  private listener: TransportListener | null = null;
-  private early: TransportEvent[] = [];
-  private malformedInRow = 0;
-  private hungUp = false;
+  private readonly events = new EventOutlet();
+  private readonly garbage: MalformedCounter;
+  private readonly frames: FrameCounters;
   private startTimer: NodeJS.Timeout | null;
   /** Mark names sent and not yet echoed, oldest first. */
   private pendingMarks = new Set<string>();
@@ -83,19 +71,13 @@ export class TwilioMediaSocket implements Transport {
     this.corked = false;
     this.options.tcp?.uncork();
   };
-  private framesInUnflushed = 0;
-  private framesOutUnflushed = 0;
-  private readonly maxMalformedInRow: number;
-  private readonly framesIn;
-  private readonly framesOut;
 
   constructor(
     private readonly ws: WebSocket,
     private readonly options: MediaSocketOptions,
   ) {
-    this.maxMalformedInRow = options.maxMalformedInRow ?? DEFAULT_MAX_MALFORMED_IN_ROW;
-    this.framesIn = options.metrics.framesIn.labels('twilio');
-    this.framesOut = options.metrics.framesOut.labels('twilio');
+    this.garbage = new MalformedCounter(options.metrics, 'twilio', options.maxMalformedInRow ?? DEFAULT_MAX_MALFORMED_IN_ROW, (m) => this.closeWith(CLOSE_POLICY, m));
+    this.frames = new FrameCounters(options.metrics, 'twilio');
     ws.on('message', (data: RawData, isBinary: boolean) => this.onMessage(data, isBinary));
     ws.on('close', () => this.onSocketClosed());
     ws.on('error', () => this.onSocketClosed());
@@ -117,17 +99,7 @@ export class TwilioMediaSocket implements Transport {
   }
 
   onEvent(listener: TransportListener): void {
-    if (this.early.length === 0) {
-      this.listener = listener;
-      return;
-    }
-    // Deliver what arrived while the session attached, after its attach has returned (never
-    // re-entrantly inside it) and before anything newer: until then new events queue too.
-    queueMicrotask(() => {
-      for (let i = 0; i < this.early.length; i++) listener(this.early[i]!);
-      this.early = [];
-      this.listener = listener;
-    });
+    this.events.onEvent(listener);
   }
 
   sendAudio(payload: Buffer): void {
@@ -135,8 +107,7 @@ export class TwilioMediaSocket implements Transport {
     this.corkForTick();
     this.ws.send(this.encoder.media(payload));
     // Counted in 20 ms frames, whatever the message size: the metric measures audio, not messages.
-    this.framesOutUnflushed += Math.ceil(payload.length / MULAW_FRAME_BYTES);
-    if (this.framesOutUnflushed >= COUNTER_FLUSH_EVERY) this.flushCounters();
+    this.frames.out(Math.ceil(payload.length / MULAW_FRAME_BYTES));
   }
 
   mark(name: string): void {
@@ -175,7 +146,7 @@ export class TwilioMediaSocket implements Transport {
   /** Refuses the stream: counted as malformed with `reason`, closed with 1008. */
   reject(reason: MalformedReason, message: string): void {
     if (this.state === 'closed') return;
-    this.options.metrics.malformed.labels('twilio', reason).inc();
+    this.garbage.refused(reason);
     this.closeWith(CLOSE_POLICY, `${reason}: ${message}`);
   }
 
@@ -184,19 +155,15 @@ export class TwilioMediaSocket implements Transport {
     if (this.state === 'closed') return;
     this.state = 'closed';
     this.clearStartTimer();
-    this.flushCounters();
-    try {
-      this.ws.close(code, truncateReason(reason));
-    } catch {
-      this.ws.terminate();
-    }
-    this.emitHangup(`closed: ${reason}`);
+    this.frames.flush();
+    closeSocket(this.ws, code, reason);
+    this.events.hangup(`closed: ${reason}`);
   }
 
   private onMessage(data: RawData, isBinary: boolean): void {
     if (this.state === 'closed') return;
     if (isBinary) {
-      this.malformed('binary_frame', 'binary frame');
+      this.garbage.count('binary_frame', 'binary frame');
       return;
     }
     const msg = parseInbound(data as Buffer);
@@ -205,7 +172,7 @@ export class TwilioMediaSocket implements Transport {
         this.reject(msg.reason, `${msg.detail} before start`);
         return;
       }
-      this.malformed(msg.reason, msg.detail);
+      this.garbage.count(msg.reason, msg.detail);
       return;
     }
     this.handle(msg);
@@ -213,12 +180,12 @@ export class TwilioMediaSocket implements Transport {
 
   private handle(msg: Exclude<InboundMessage, { event: 'malformed' }>): void {
     if (msg.event === 'connected') {
-      this.malformedInRow = 0;
+      this.garbage.reset();
       return;
     }
     if (this.state === 'awaiting_start') {
       if (msg.event === 'start') {
-        this.malformedInRow = 0;
+        this.garbage.reset();
         this.begin(msg.start, msg.streamSid);
       } else {
         this.reject('media_before_start', `${msg.event} before start`);
@@ -226,18 +193,18 @@ export class TwilioMediaSocket implements Transport {
       return;
     }
     if (msg.streamSid !== this.encoder?.streamSid) {
-      this.malformed('wrong_stream', 'streamSid does not match start');
+      this.garbage.count('wrong_stream', 'streamSid does not match start');
       return;
     }
-    this.malformedInRow = 0;
+    this.garbage.reset();
     switch (msg.event) {
       case 'start':
-        this.malformed('duplicate_start', 'second start');
+        this.garbage.count('duplicate_start', 'second start');
         return;
       case 'media':
         // A <Connect> stream only carries the caller ("inbound"); ignore anything else.
         if (msg.track !== 'inbound') return;
-        if (++this.framesInUnflushed >= COUNTER_FLUSH_EVERY) this.flushCounters();
+        this.frames.in();
         this.emit({ type: 'audio', payload: msg.payload, timestampMs: msg.timestampMs });
         return;
       case 'mark': {
@@ -274,34 +241,19 @@ export class TwilioMediaSocket implements Transport {
     );
   }
 
-  private malformed(reason: MalformedReason, detail: string): void {
-    this.options.metrics.malformed.labels('twilio', reason).inc();
-    if (++this.malformedInRow > this.maxMalformedInRow) {
-      this.closeWith(CLOSE_POLICY, `too many malformed messages in a row (last: ${reason}, ${detail})`);
-    }
-  }
-
-  private emit(event: TransportEvent): void {
-    if (this.listener) {
-      this.listener(event);
-      return;
-    }
-    if (this.early.length >= MAX_EARLY_EVENTS) this.early.shift();
-    this.early.push(event);
+  private emit(event: Parameters<TransportListener>[0]): void {
+    this.events.emit(event);
   }
 
   private emitHangup(reason: string): void {
-    if (this.hungUp) return;
-    this.hungUp = true;
-    // Only a stream that reached a listener (or may still) has a session to tell.
-    this.emit({ type: 'hangup', reason });
+    this.events.hangup(reason);
   }
 
   private onSocketClosed(): void {
     if (this.state !== 'closed') {
       this.state = 'closed';
       this.clearStartTimer();
-      this.flushCounters();
+      this.frames.flush();
     }
     this.emitHangup('socket closed');
   }
@@ -312,17 +264,4 @@ export class TwilioMediaSocket implements Transport {
       this.startTimer = null;
     }
   }
-
-  private flushCounters(): void {
-    if (this.framesInUnflushed > 0) this.framesIn.inc(this.framesInUnflushed);
-    if (this.framesOutUnflushed > 0) this.framesOut.inc(this.framesOutUnflushed);
-    this.framesInUnflushed = 0;
-    this.framesOutUnflushed = 0;
-  }
-}
-
-function truncateReason(reason: string): string {
-  let r = reason;
-  while (Buffer.byteLength(r) > MAX_CLOSE_REASON_BYTES) r = r.slice(0, -1);
-  return r;
 }

@@ -12,8 +12,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { AppContext } from '../../context.js';
 import { TERMINAL_CALL_STATUSES } from '../../store/types.js';
-import { SessionAttachError } from '../../session/index.js';
-import { WebMediaSocket, CLOSE_ERROR, CLOSE_TRY_AGAIN } from './media-socket.js';
+import { attachOrRefuse, refuseWhileDraining, sessionFor } from '../admission.js';
+import { WebMediaSocket, CLOSE_ERROR } from './media-socket.js';
 import { CallEventRelay } from './event-relay.js';
 import { UsedWebTokens, verifyWebToken } from './web-token.js';
 
@@ -31,11 +31,8 @@ export async function webMediaPlugin(app: FastifyInstance, opts: WebMediaPluginO
   const { ctx } = opts;
   const used = new UsedWebTokens();
   app.get(WEB_MEDIA_PATH, { websocket: true, schema: { hide: true } }, (socket: WebSocket, req: FastifyRequest) => {
-    if (ctx.draining) {
-      // 1013: this node is shutting down; the page says so and the user can start a new call.
-      socket.close(CLOSE_TRY_AGAIN, 'gateway draining');
-      return;
-    }
+    // 1013 while draining: the page says so and the user can start a new call.
+    if (refuseWhileDraining(ctx, socket)) return;
     const transport = new WebMediaSocket(socket, {
       metrics: ctx.metrics,
       pacer: ctx.calls.pacer,
@@ -68,15 +65,8 @@ async function admit(ctx: AppContext, used: UsedWebTokens, token: unknown, trans
   if (!call || call.direction !== 'web') return transport.reject('call_mismatch', 'unknown web call');
   if (TERMINAL_CALL_STATUSES.includes(call.status)) return transport.reject('call_mismatch', `the call is ${call.status}`);
   if (call.status !== 'queued') return transport.reject('token_reused', 'this link was already used; start a new call');
-  if (ctx.draining) return transport.closeWith(CLOSE_TRY_AGAIN, 'gateway draining');
-
-  let session = ctx.calls.get(call.id);
-  if (!session) {
-    const agent = await ctx.store.getAgent(call.agentId);
-    if (transport.closed) return;
-    if (!agent) return transport.reject('call_mismatch', 'the call has no agent');
-    session = ctx.calls.get(call.id) ?? ctx.calls.announce({ call, agent, channel: 'web' });
-  }
+  const session = await sessionFor(ctx, call, 'web', transport);
+  if (!session) return;
 
   // The relay is live before the session starts, so the page sees the greeting's events.
   const relay = new CallEventRelay(transport, {
@@ -88,11 +78,6 @@ async function admit(ctx: AppContext, used: UsedWebTokens, token: unknown, trans
   socket.once('close', () => void relay.stop());
   await relay.start();
   if (transport.closed) return void relay.stop();
-  try {
-    transport.admit();
-    session.attach(transport);
-  } catch (err) {
-    if (err instanceof SessionAttachError) return transport.reject('token_reused', err.message);
-    throw err;
-  }
+  transport.admit();
+  attachOrRefuse(session, transport);
 }

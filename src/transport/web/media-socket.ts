@@ -22,12 +22,9 @@ import type { WebSocket, RawData } from 'ws';
 import type { MalformedReason, Metrics } from '../../metrics/index.js';
 import type { Clock, Paced, Pacer } from '../../session/index.js';
 import { PCM16_16K, type AudioFormat, type Transport, type TransportEvent, type TransportListener } from '../types.js';
+import { CLOSE_NORMAL, CLOSE_POLICY, DEFAULT_MAX_MALFORMED_IN_ROW, EventOutlet, FrameCounters, MalformedCounter, closeSocket } from '../socket-guard.js';
 
-/** RFC 6455: 1008 policy violation; 1000 normal; 1011 server error; 1013 try again later. */
-export const CLOSE_POLICY = 1008;
-export const CLOSE_NORMAL = 1000;
-export const CLOSE_ERROR = 1011;
-export const CLOSE_TRY_AGAIN = 1013;
+export { CLOSE_ERROR, CLOSE_NORMAL, CLOSE_POLICY, CLOSE_TRY_AGAIN } from '../socket-guard.js';
 
 /** 20 ms at 16 kHz, 2 bytes a sample. */
 export const WEB_FRAME_BYTES = 640;
@@ -37,20 +34,12 @@ const BYTES_PER_MS = 32;
  * (src/web/call/audio-worklet.js, PREROLL_MS). Marks count it, so "heard" stays honest.
  */
 export const DEFAULT_JITTER_MS = 80;
-/** 50 in a row is a second of garbage at a 20 ms cadence: not a glitch but a broken client. */
-const DEFAULT_MAX_MALFORMED_IN_ROW = 50;
-/** Events received while the route is still admitting the socket: 5 s of audio at most. */
-const MAX_EARLY_EVENTS = 250;
-/** Flush frame counters every N frames rather than per frame (hot path). */
-const COUNTER_FLUSH_EVERY = 50;
 /** Far above any real backlog (a mark per 100 ms, a lead of ~120 ms). */
 const MAX_PENDING_MARKS = 4096;
 /** A caller clock this far behind arrival time means the browser paused (tab hidden, mic late). */
 const RESYNC_LAG_MS = 300;
 /** After `close`, how long we wait for `call.ended` to reach the page before closing the socket. */
 export const DEFAULT_CLOSE_LINGER_MS = 2000;
-/** WebSocket close reasons are limited to 123 bytes. */
-const MAX_CLOSE_REASON_BYTES = 123;
 const DTMF_RE = /^[0-9*#A-D]$/;
 
 export interface WebMediaSocketOptions {
@@ -76,10 +65,9 @@ export class WebMediaSocket implements Transport, Paced {
   readonly outputFormat: AudioFormat = PCM16_16K;
 
   private state: State = 'admitting';
-  private listener: TransportListener | null = null;
-  private early: TransportEvent[] = [];
-  private malformedInRow = 0;
-  private hungUp = false;
+  private readonly events = new EventOutlet();
+  private readonly garbage: MalformedCounter;
+  private readonly frames: FrameCounters;
   private pending: PendingMark[] = [];
   private playoutEndAt = 0;
   private readonly startedAt: number;
@@ -87,13 +75,8 @@ export class WebMediaSocket implements Transport, Paced {
   private callerMs = 0;
   private lingerTimer: NodeJS.Timeout | null = null;
   private closeReason = '';
-  private framesInUnflushed = 0;
-  private framesOutUnflushed = 0;
   private readonly clock: Clock;
   private readonly jitterMs: number;
-  private readonly maxMalformedInRow: number;
-  private readonly framesIn;
-  private readonly framesOut;
 
   constructor(
     private readonly ws: WebSocket,
@@ -102,9 +85,8 @@ export class WebMediaSocket implements Transport, Paced {
     this.clock = options.pacer.clock;
     this.startedAt = this.clock.now();
     this.jitterMs = options.jitterMs ?? DEFAULT_JITTER_MS;
-    this.maxMalformedInRow = options.maxMalformedInRow ?? DEFAULT_MAX_MALFORMED_IN_ROW;
-    this.framesIn = options.metrics.framesIn.labels('web');
-    this.framesOut = options.metrics.framesOut.labels('web');
+    this.garbage = new MalformedCounter(options.metrics, 'web', options.maxMalformedInRow ?? DEFAULT_MAX_MALFORMED_IN_ROW, (m) => this.closeWith(CLOSE_POLICY, m));
+    this.frames = new FrameCounters(options.metrics, 'web');
     ws.on('message', (data: RawData, isBinary: boolean) => this.onMessage(data, isBinary));
     ws.on('close', () => this.onSocketClosed());
     ws.on('error', () => this.onSocketClosed());
@@ -130,15 +112,7 @@ export class WebMediaSocket implements Transport, Paced {
   }
 
   onEvent(listener: TransportListener): void {
-    this.listener = listener;
-    if (this.early.length > 0) {
-      const early = this.early;
-      this.early = [];
-      // After the session's attach has returned, never re-entrantly inside it.
-      queueMicrotask(() => {
-        for (const ev of early) listener(ev);
-      });
-    }
+    this.events.onEvent(listener);
   }
 
   sendAudio(payload: Buffer): void {
@@ -149,8 +123,7 @@ export class WebMediaSocket implements Transport, Paced {
     if (this.playoutEndAt < now) this.playoutEndAt = now + this.jitterMs;
     this.playoutEndAt += payload.length / BYTES_PER_MS;
     // Counted in 20 ms frames, whatever the message size: the metric measures audio, not messages.
-    this.framesOutUnflushed += Math.ceil(payload.length / (BYTES_PER_MS * 20));
-    if (this.framesOutUnflushed >= COUNTER_FLUSH_EVERY) this.flushCounters();
+    this.frames.out(Math.ceil(payload.length / (BYTES_PER_MS * 20)));
   }
 
   mark(name: string): void {
@@ -212,7 +185,7 @@ export class WebMediaSocket implements Transport, Paced {
   /** Refuses the socket: counted as malformed with `reason`, closed with 1008 at once. */
   reject(reason: MalformedReason, message: string): void {
     if (this.state === 'closed') return;
-    this.options.metrics.malformed.labels('web', reason).inc();
+    this.garbage.refused(reason);
     this.closeWith(CLOSE_POLICY, `${reason}: ${message}`);
   }
 
@@ -220,11 +193,7 @@ export class WebMediaSocket implements Transport, Paced {
     if (this.state === 'closed') return;
     this.state = 'closed';
     this.stopTimers();
-    try {
-      this.ws.close(code, truncateReason(reason));
-    } catch {
-      this.ws.terminate();
-    }
+    closeSocket(this.ws, code, reason);
     this.emitHangup(`closed: ${reason}`);
   }
 
@@ -237,10 +206,10 @@ export class WebMediaSocket implements Transport, Paced {
 
   private onAudio(buf: Buffer): void {
     if (buf.length === 0 || buf.length % 2 !== 0) {
-      this.malformed('bad_payload', `audio frame of ${buf.length} bytes is not whole PCM16 samples`);
+      this.garbage.count('bad_payload', `audio frame of ${buf.length} bytes is not whole PCM16 samples`);
       return;
     }
-    this.malformedInRow = 0;
+    this.garbage.reset();
     const arrivalMs = this.clock.now() - this.startedAt;
     // The caller's clock is the audio itself; a browser that stopped sending (hidden tab, late
     // microphone) is moved up to arrival time so both recording channels stay in step.
@@ -249,7 +218,7 @@ export class WebMediaSocket implements Transport, Paced {
       const frame = buf.subarray(off, Math.min(off + WEB_FRAME_BYTES, buf.length));
       this.emit({ type: 'audio', payload: frame, timestampMs: this.callerMs });
       this.callerMs += frame.length / BYTES_PER_MS;
-      if (++this.framesInUnflushed >= COUNTER_FLUSH_EVERY) this.flushCounters();
+      this.frames.in();
     }
   }
 
@@ -258,30 +227,23 @@ export class WebMediaSocket implements Transport, Paced {
     try {
       msg = JSON.parse(buf.toString('utf8'));
     } catch {
-      return this.malformed('invalid_json', 'text frame is not JSON');
+      return this.garbage.count('invalid_json', 'text frame is not JSON');
     }
-    if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) return this.malformed('invalid_json', 'control message is not an object');
+    if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) return this.garbage.count('invalid_json', 'control message is not an object');
     const m = msg as { type?: unknown; digit?: unknown };
     switch (m.type) {
       case 'dtmf':
-        if (typeof m.digit !== 'string' || !DTMF_RE.test(m.digit)) return this.malformed('missing_field', 'dtmf needs a digit 0-9, *, #, A-D');
-        this.malformedInRow = 0;
+        if (typeof m.digit !== 'string' || !DTMF_RE.test(m.digit)) return this.garbage.count('missing_field', 'dtmf needs a digit 0-9, *, #, A-D');
+        this.garbage.reset();
         this.emit({ type: 'dtmf', digit: m.digit });
         return;
       case 'end':
-        this.malformedInRow = 0;
+        this.garbage.reset();
         // The caller hung up; the session ends the call and closes us (after `call.ended`).
         this.emitHangup('caller_hangup');
         return;
       default:
-        return this.malformed(typeof m.type === 'string' ? 'unknown_event' : 'missing_field', `control type ${JSON.stringify(m.type)}`);
-    }
-  }
-
-  private malformed(reason: MalformedReason, detail: string): void {
-    this.options.metrics.malformed.labels('web', reason).inc();
-    if (++this.malformedInRow > this.maxMalformedInRow) {
-      this.closeWith(CLOSE_POLICY, `too many malformed messages in a row (last: ${reason}, ${detail})`);
+        return this.garbage.count(typeof m.type === 'string' ? 'unknown_event' : 'missing_field', `control type ${JSON.stringify(m.type)}`);
     }
   }
 
@@ -297,18 +259,11 @@ export class WebMediaSocket implements Transport, Paced {
   }
 
   private emit(event: TransportEvent): void {
-    if (this.listener) {
-      this.listener(event);
-      return;
-    }
-    if (this.early.length >= MAX_EARLY_EVENTS) this.early.shift();
-    this.early.push(event);
+    this.events.emit(event);
   }
 
   private emitHangup(reason: string): void {
-    if (this.hungUp) return;
-    this.hungUp = true;
-    this.emit({ type: 'hangup', reason });
+    this.events.hangup(reason);
   }
 
   private onSocketClosed(): void {
@@ -323,19 +278,6 @@ export class WebMediaSocket implements Transport, Paced {
     if (this.lingerTimer) clearTimeout(this.lingerTimer);
     this.lingerTimer = null;
     this.options.pacer.remove(this);
-    this.flushCounters();
+    this.frames.flush();
   }
-
-  private flushCounters(): void {
-    if (this.framesInUnflushed > 0) this.framesIn.inc(this.framesInUnflushed);
-    if (this.framesOutUnflushed > 0) this.framesOut.inc(this.framesOutUnflushed);
-    this.framesInUnflushed = 0;
-    this.framesOutUnflushed = 0;
-  }
-}
-
-function truncateReason(reason: string): string {
-  let r = reason;
-  while (Buffer.byteLength(r) > MAX_CLOSE_REASON_BYTES) r = r.slice(0, -1);
-  return r;
 }
