@@ -1312,6 +1312,7 @@ export interface components {
             createdAt: string;
         };
         PhoneNumberCreate: {
+            /** @description E.164: + then 7 to 15 digits, country code first, e.g. +14155550100 */
             phoneNumber: string;
             label?: null | string;
             agentId?: null | string;
@@ -1374,6 +1375,7 @@ export interface components {
         };
         CallCreate: {
             agentId: string;
+            /** @description E.164: + then 7 to 15 digits, country code first, e.g. +14155550100 */
             toNumber: string;
             fromNumberId?: string;
             initialGreeting?: string;
@@ -1979,6 +1981,15 @@ export interface operations {
             };
             /** @description Error: `not_found`, `recording_not_found` */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: `conflict`, `last_admin_key` */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4305,6 +4316,8 @@ export interface operations {
                 status?: "queued" | "ringing" | "in-progress" | "completed" | "busy" | "no-answer" | "failed" | "canceled";
                 direction?: "inbound" | "outbound" | "web";
                 phoneNumberId?: string;
+                /** @description An exact end reason (`agent_hangup`), or a prefix ending in `*`: `error:*` lists every call that ended on an error. */
+                endReason?: string;
             };
             header?: never;
             path?: never;

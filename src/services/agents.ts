@@ -5,7 +5,7 @@
  * agent's calls (calls do not reference agents by foreign key).
  */
 import type { AppContext } from '../context.js';
-import type { Agent, NewAgent } from '../store/types.js';
+import type { Agent, NewAgent, Page, PageRequest } from '../store/types.js';
 import { validationFailed } from '../errors.js';
 import { newId } from '../ids.js';
 import { assertReadable, assertWritable, ownerFilter, type AuthContext } from '../api/auth-context.js';
@@ -33,6 +33,46 @@ function checkAgent(agent: Partial<Agent>): void {
   const problems = agentProblems(agent);
   if (problems.length > 0) {
     throw validationFailed(`agent is invalid: ${problems.map((p) => `${p.field} ${p.message}`).join('; ')}`, problems);
+  }
+}
+
+const canPhone = (a: Pick<Agent, 'architecture' | 'voiceMode'>): boolean =>
+  a.architecture !== 'text' && (a.voiceMode === 'phone' || a.voiceMode === 'web_and_phone');
+
+/** Every item of a paged store list (numbers and campaigns of one owner: a few pages at most). */
+async function all<T>(list: (page: PageRequest) => Promise<Page<T>>): Promise<T[]> {
+  const out: T[] = [];
+  let afterId: string | undefined;
+  do {
+    const page = await list({ limit: 100, afterId });
+    out.push(...page.items);
+    afterId = page.nextAfterId ?? undefined;
+  } while (afterId);
+  return out;
+}
+
+/**
+ * A PATCH must not reach a state the create rules refuse: a text agent with phone numbers
+ * (numbers are attached only to agents that take calls), or an agent that cannot take phone
+ * calls behind a campaign that may still dial (campaigns are created only for such agents).
+ */
+async function checkDependents(ctx: AppContext, current: Agent, merged: Agent): Promise<void> {
+  if (merged.architecture === 'text' && current.architecture !== 'text') {
+    const numbers = (await all((p) => ctx.store.listNumbers(current.owner, p))).filter((n) => n.agentId === current.id);
+    if (numbers.length > 0) {
+      const message = `agent ${current.id} has phone numbers attached (${numbers.map((n) => n.phoneNumber).join(', ')}); a text agent cannot take calls: detach them first`;
+      throw validationFailed(message, [{ field: 'architecture', path: 'body/architecture', message }]);
+    }
+  }
+  if (canPhone(current) && !canPhone(merged)) {
+    const live = (await all((p) => ctx.store.listCampaigns(current.owner, p))).filter(
+      (c) => c.agentId === current.id && c.status !== 'stopped' && c.status !== 'completed',
+    );
+    if (live.length > 0) {
+      const field = merged.architecture === 'text' ? 'architecture' : 'voiceMode';
+      const message = `agent ${current.id} runs campaigns that may still call (${live.map((c) => c.id).join(', ')}); it must keep taking phone calls until they are stopped or completed`;
+      throw validationFailed(message, [{ field, path: `body/${field}`, message }]);
+    }
   }
 }
 
@@ -92,6 +132,7 @@ export async function updateAgent(ctx: AppContext, auth: AuthContext, id: string
   // the rule below refuses it).
   if (patch.architecture === 'text' && patch.voiceMode === undefined) merged.voiceMode = 'off';
   checkAgent(merged);
+  await checkDependents(ctx, current, merged);
   if (patch.knowledgeIds) await assertDocsVisible(ctx, auth, patch.knowledgeIds, 'knowledgeIds');
   const saved = await ctx.store.updateAgent(merged);
   assertWritable(auth, saved, 'agent', id);

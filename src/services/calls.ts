@@ -13,6 +13,7 @@ import { assertReadable, assertWritable, ownerFilter, type AuthContext } from '.
 import { callToJson } from '../api/call-json.js';
 import { PageQuery, pageBody, pageRequest } from '../api/paging.js';
 import { AnyObject, StringMap } from '../api/schemas.js';
+import { E164_HINT, E164_PATTERN } from '../e164.js';
 
 const CallStatusSchema = Type.Union(
   (['queued', 'ringing', 'in-progress', 'completed', 'busy', 'no-answer', 'failed', 'canceled'] as const).map((s) => Type.Literal(s)),
@@ -26,14 +27,21 @@ export const CallListQuery = Type.Object({
   status: Type.Optional(CallStatusSchema),
   direction: Type.Optional(DirectionSchema),
   phoneNumberId: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+  endReason: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 200,
+      pattern: '^[a-z0-9_:.-]+\\*?$',
+      description: 'An exact end reason (`agent_hangup`), or a prefix ending in `*`: `error:*` lists every call that ended on an error.',
+    }),
+  ),
 });
 export type CallListQuery = Static<typeof CallListQuery>;
 
 export const CreateCallBody = Type.Object(
   {
     agentId: Type.String({ minLength: 1, maxLength: 100 }),
-    // E.164 (ITU-T): '+', a non-zero digit, at most 15 digits in all.
-    toNumber: Type.String({ pattern: '^\\+[1-9]\\d{1,14}$' }),
+    toNumber: Type.String({ pattern: E164_PATTERN, description: E164_HINT }),
     fromNumberId: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
     initialGreeting: Type.Optional(Type.String({ maxLength: 2000 })),
     voice: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
@@ -65,7 +73,7 @@ export async function placeCall(ctx: AppContext, auth: AuthContext, b: CreateCal
 
 export async function listCalls(ctx: AppContext, auth: AuthContext, q: CallListQuery) {
   const page = await ctx.store.listCalls(
-    { owner: ownerFilter(auth), agentId: q.agentId, status: q.status, direction: q.direction, phoneNumberId: q.phoneNumberId },
+    { owner: ownerFilter(auth), agentId: q.agentId, status: q.status, direction: q.direction, phoneNumberId: q.phoneNumberId, endReason: q.endReason },
     pageRequest(q),
   );
   return pageBody(page, callToJson);

@@ -3,6 +3,7 @@
  * `(ctx, auth, input)` in, the REST JSON out, or a thrown VoxgateError. One copy of the
  * validation, authorization and owner rules for both surfaces.
  */
+export * from './keys.js';
 export * from './agents.js';
 export * from './phone-numbers.js';
 export * from './calls.js';

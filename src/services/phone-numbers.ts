@@ -14,12 +14,11 @@ import { pageBody, pageRequest, type PageQuery } from '../api/paging.js';
 import { Nullable } from '../api/schemas.js';
 import { callToJson } from '../api/call-json.js';
 
-/** E.164: a plus, a non-zero country digit, at most 15 digits in all (ITU-T E.164). */
-export const E164 = '^\\+[1-9][0-9]{1,14}$';
+import { E164_HINT, E164_PATTERN } from '../e164.js';
 
 export const CreateNumberBody = Type.Object(
   {
-    phoneNumber: Type.String({ pattern: E164, maxLength: 16 }),
+    phoneNumber: Type.String({ pattern: E164_PATTERN, maxLength: 16, description: E164_HINT }),
     label: Type.Optional(Nullable(Type.String({ maxLength: 200 }))),
     agentId: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 100 }))),
   },
