@@ -1,97 +1,20 @@
 /**
- * Agents: `GET/POST /v1/agents`, `GET/PATCH/DELETE /v1/agents/:id`. The architecture table is
- * enforced on create and on the merged PATCH result; knowledge documents must be visible to
- * the caller. Deleting keeps the agent's calls (calls do not reference agents by foreign key).
+ * Agents over HTTP: `GET/POST /v1/agents`, `GET/PATCH/DELETE /v1/agents/:id`. Thin adapters
+ * over src/services/agents.ts, where the architecture table, the dependents rule of PATCH and
+ * the knowledge visibility rule live (shared with the MCP tools).
  */
 import type { FastifyInstance } from 'fastify';
-import type { Static } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import type { AppContext } from '../context.js';
-import type { Agent, NewAgent, Page, PageRequest } from '../store/types.js';
-import { validationFailed } from '../errors.js';
-import { newId } from '../ids.js';
-import { agentVoiceProblem } from '../services/voices.js';
-import { assertReadable, assertWritable, ownerFilter, type AuthContext } from './auth-context.js';
-import { PageOf, PageQuery, pageBody, pageRequest } from './paging.js';
+import { PageOf, PageQuery } from './paging.js';
 import { errorResponses, IdParams } from './schemas.js';
-import { AgentJson, CreateAgentBody, PatchAgentBody, agentProblems, agentToJson } from './agent-schema.js';
-import { assertLlmUrlAllowed, normaliseLlm } from './agent-llm.js';
-import { Type } from '@sinclair/typebox';
-import { providerWarnings } from './provider-warnings.js';
+import { AgentJson, CreateAgentBody, PatchAgentBody } from './agent-schema.js';
+import { createAgent, deleteAgent, getAgent, listAgents, updateAgent } from '../services/index.js';
 
 /** Issue 19: the 201 body names missing provider credentials (docs/api-notes.md, Warnings). */
 const CreatedAgentJson = Type.Composite([AgentJson, Type.Object({ warnings: Type.Array(Type.String()) })]);
 
 type IdParams = Static<typeof IdParams>;
-
-/** Throws 422 naming every document the caller cannot see. */
-export async function assertDocsVisible(ctx: AppContext, auth: AuthContext, ids: string[], field: string): Promise<void> {
-  if (ids.length === 0) return;
-  const docs = new Map((await ctx.store.getDocs(ids)).map((d) => [d.id, d]));
-  const owner = ownerFilter(auth);
-  const bad = ids.filter((id) => {
-    const d = docs.get(id);
-    return !d || (owner !== undefined && d.owner !== owner);
-  });
-  if (bad.length > 0) {
-    throw validationFailed(
-      `unknown knowledge document${bad.length > 1 ? 's' : ''}: ${bad.join(', ')}`,
-      bad.map((id) => ({ field, path: `body/${field}`, message: `document ${id} not found` })),
-    );
-  }
-}
-
-function checkAgent(agent: Partial<Agent>): void {
-  const problems = agentProblems(agent);
-  if (problems.length > 0) {
-    throw validationFailed(`agent is invalid: ${problems.map((p) => `${p.field} ${p.message}`).join('; ')}`, problems);
-  }
-}
-
-const canPhone = (a: Pick<Agent, 'architecture' | 'voiceMode'>): boolean =>
-  a.architecture !== 'text' && (a.voiceMode === 'phone' || a.voiceMode === 'web_and_phone');
-
-/** Every item of a paged store list (numbers and campaigns of one owner: a few pages at most). */
-async function all<T>(list: (page: PageRequest) => Promise<Page<T>>): Promise<T[]> {
-  const out: T[] = [];
-  let afterId: string | undefined;
-  do {
-    const page = await list({ limit: 100, afterId });
-    out.push(...page.items);
-    afterId = page.nextAfterId ?? undefined;
-  } while (afterId);
-  return out;
-}
-
-/**
- * A PATCH must not reach a state the create rules refuse: a text agent with phone numbers
- * (numbers are attached only to agents that take calls), or an agent that cannot take phone
- * calls behind a campaign that may still dial (campaigns are created only for such agents).
- */
-async function checkDependents(ctx: AppContext, current: Agent, merged: Agent): Promise<void> {
-  if (merged.architecture === 'text' && current.architecture !== 'text') {
-    const numbers = (await all((p) => ctx.store.listNumbers(current.owner, p))).filter((n) => n.agentId === current.id);
-    if (numbers.length > 0) {
-      const message = `agent ${current.id} has phone numbers attached (${numbers.map((n) => n.phoneNumber).join(', ')}); a text agent cannot take calls: detach them first`;
-      throw validationFailed(message, [{ field: 'architecture', path: 'body/architecture', message }]);
-    }
-  }
-  if (canPhone(current) && !canPhone(merged)) {
-    const live = (await all((p) => ctx.store.listCampaigns(current.owner, p))).filter(
-      (c) => c.agentId === current.id && c.status !== 'stopped' && c.status !== 'completed',
-    );
-    if (live.length > 0) {
-      const field = merged.architecture === 'text' ? 'architecture' : 'voiceMode';
-      const message = `agent ${current.id} runs campaigns that may still call (${live.map((c) => c.id).join(', ')}); it must keep taking phone calls until they are stopped or completed`;
-      throw validationFailed(message, [{ field, path: `body/${field}`, message }]);
-    }
-  }
-}
-
-/** A voice the catalogue knows belongs to another provider (API.md, "Voices") → 422 naming `voiceId`. */
-async function checkVoice(ctx: AppContext, agent: Agent | NewAgent): Promise<void> {
-  const problem = await agentVoiceProblem(ctx, agent);
-  if (problem) throw validationFailed(`agent is invalid: voiceId ${problem.message}`, [problem]);
-}
 
 export async function agentRoutes(app: FastifyInstance, opts: { ctx: AppContext }): Promise<void> {
   const { ctx } = opts;
@@ -100,59 +23,19 @@ export async function agentRoutes(app: FastifyInstance, opts: { ctx: AppContext 
   app.get<{ Querystring: PageQuery }>(
     '/v1/agents',
     { config: { scope: 'agents:read' }, schema: { tags, querystring: PageQuery, response: { 200: PageOf(AgentJson), ...errorResponses() } } },
-    async (req) => pageBody(await ctx.store.listAgents(ownerFilter(req.auth), pageRequest(req.query)), agentToJson),
+    async (req) => listAgents(ctx, req.auth, req.query),
   );
 
   app.post<{ Body: CreateAgentBody }>(
     '/v1/agents',
     { config: { scope: 'agents:write' }, schema: { tags, body: CreateAgentBody, response: { 201: CreatedAgentJson, ...errorResponses() } } },
-    async (req, reply) => {
-      const b = req.body;
-      const draft: NewAgent = {
-        id: newId('agt'),
-        owner: req.auth.owner,
-        name: b.name as string,
-        architecture: b.architecture!,
-        systemPrompt: b.systemPrompt as string,
-        firstMessage: b.firstMessage ?? null,
-        language: b.language ?? 'en',
-        model: b.model ?? null,
-        stt: b.stt ?? null,
-        sttModel: b.sttModel ?? null,
-        tts: b.tts ?? null,
-        ttsModel: b.ttsModel ?? null,
-        voiceId: b.voiceId ?? null,
-        realtimeProvider: b.realtimeProvider ?? null,
-        temperature: b.temperature ?? null,
-        // A text agent takes no calls, so its default is "off" rather than both channels.
-        voiceMode: b.voiceMode ?? (b.architecture === 'text' ? 'off' : 'web_and_phone'),
-        turnDetection: b.turnDetection ?? null,
-        pronunciations: b.pronunciations ?? null,
-        variables: b.variables ?? null,
-        knowledgeIds: b.knowledgeIds ?? [],
-        disabledTools: b.disabledTools ?? [],
-        active: b.active ?? false,
-        metadata: b.metadata ?? null,
-        llm: normaliseLlm(b.llm),
-      };
-      checkAgent(draft);
-      await assertLlmUrlAllowed(draft.llm, ctx.config.allowPrivateUrls);
-      await checkVoice(ctx, draft);
-      await assertDocsVisible(ctx, req.auth, draft.knowledgeIds, 'knowledgeIds');
-      const agent = await ctx.store.createAgent(draft);
-      // Issue 19: warnings (missing provider credentials) ride on the 201 body.
-      return reply.code(201).send({ ...agentToJson(agent), warnings: providerWarnings(agent, ctx.config) });
-    },
+    async (req, reply) => reply.code(201).send(await createAgent(ctx, req.auth, req.body)),
   );
 
   app.get<{ Params: IdParams }>(
     '/v1/agents/:id',
     { config: { scope: 'agents:read' }, schema: { tags, params: IdParams, response: { 200: AgentJson, ...errorResponses(404) } } },
-    async (req) => {
-      const agent = await ctx.store.getAgent(req.params.id);
-      assertReadable(req.auth, agent, 'agent', req.params.id);
-      return agentToJson(agent);
-    },
+    async (req) => getAgent(ctx, req.auth, req.params.id),
   );
 
   app.patch<{ Params: IdParams; Body: PatchAgentBody }>(
@@ -161,41 +44,14 @@ export async function agentRoutes(app: FastifyInstance, opts: { ctx: AppContext 
       config: { scope: 'agents:write' },
       schema: { tags, params: IdParams, body: PatchAgentBody, response: { 200: AgentJson, ...errorResponses(404) } },
     },
-    async (req) => {
-      const current = await ctx.store.getAgent(req.params.id);
-      assertWritable(req.auth, current, 'agent', req.params.id);
-      const patch = req.body ?? {};
-      const merged: Agent = { ...current };
-      for (const [k, v] of Object.entries(patch)) {
-        if (v !== undefined) (merged as unknown as Record<string, unknown>)[k] = v;
-      }
-      // Lists and the default language are never null: null resets them.
-      merged.knowledgeIds ??= [];
-      merged.disabledTools ??= [];
-      merged.language ??= 'en';
-      // Becoming a text agent switches calls off unless the client says otherwise (and then
-      // the rule below refuses it).
-      if (patch.architecture === 'text' && patch.voiceMode === undefined) merged.voiceMode = 'off';
-      merged.llm = normaliseLlm(merged.llm);
-      checkAgent(merged);
-      await checkDependents(ctx, current, merged);
-      if (patch.llm) await assertLlmUrlAllowed(merged.llm, ctx.config.allowPrivateUrls);
-      // Only a change to the voice or to who speaks it is checked: a renamed agent keeps its voice.
-      if (['voiceId', 'tts', 'realtimeProvider', 'architecture'].some((k) => (patch as Record<string, unknown>)[k] !== undefined)) await checkVoice(ctx, merged);
-      if (patch.knowledgeIds) await assertDocsVisible(ctx, req.auth, patch.knowledgeIds, 'knowledgeIds');
-      const saved = await ctx.store.updateAgent(merged);
-      assertWritable(req.auth, saved, 'agent', req.params.id);
-      return agentToJson(saved);
-    },
+    async (req) => updateAgent(ctx, req.auth, req.params.id, req.body ?? {}),
   );
 
   app.delete<{ Params: IdParams }>(
     '/v1/agents/:id',
     { config: { scope: 'agents:write' }, schema: { tags, params: IdParams, response: { 204: Type.Null(), ...errorResponses(404) } } },
     async (req, reply) => {
-      const agent = await ctx.store.getAgent(req.params.id);
-      assertWritable(req.auth, agent, 'agent', req.params.id);
-      await ctx.store.deleteAgent(agent.id);
+      await deleteAgent(ctx, req.auth, req.params.id);
       return reply.code(204).send();
     },
   );

@@ -13,9 +13,10 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { AppContext } from '../context.js';
 import type { CampaignAction } from '../store/types.js';
-import { VoxgateError, notFound } from '../errors.js';
+import { VoxgateError } from '../errors.js';
 import { decide } from '../campaigns/index.js';
-import { hasScope, type AuthContext } from './auth-context.js';
+import { getAction } from '../services/index.js';
+import type { AuthContext } from './auth-context.js';
 import { PageOf, PageQuery, pageRequest } from './paging.js';
 import { errorResponses, IdParams } from './schemas.js';
 import { ActionJson, ApprovalJson, RejectBody, actionToJson } from './campaigns-schemas.js';
@@ -56,20 +57,7 @@ export async function approvalRoutes(app: FastifyInstance, opts: { ctx: AppConte
       config: { scope: 'any' },
       schema: { tags: ['approvals'], params: IdParams, response: { 200: ActionJson, ...errorResponses(404) } },
     },
-    async (req) => {
-      const auth = req.auth;
-      const reviewer = hasScope(auth, 'approvals:write') || auth.scopes.includes('read:all');
-      const campaignSide = (['campaigns:read', 'campaigns:write', 'campaigns:execute'] as const).some((s) => hasScope(auth, s));
-      if (!reviewer && !campaignSide) {
-        throw new VoxgateError('forbidden', 'this key lacks the scope campaigns:read (or approvals:write)', [
-          { field: 'scope', message: 'requires campaigns:read, campaigns:execute or approvals:write' },
-        ]);
-      }
-      const action = await ctx.store.getAction(req.params.id);
-      const own = action && (action.owner === auth.owner || action.requestedBy === auth.owner);
-      if (!action || (!reviewer && !own)) throw notFound('action', req.params.id);
-      return actionToJson(action);
-    },
+    async (req) => getAction(ctx, req.auth, req.params.id),
   );
 
   app.get<{ Querystring: PageQuery }>(

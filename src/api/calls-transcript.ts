@@ -9,6 +9,7 @@ import { isTerminal } from '../calls/lifecycle.js';
 import { assertReadable } from './auth-context.js';
 import { ErrorBody, IdParams, errorResponses } from './schemas.js';
 import { CallEventStream } from './calls-event-stream.js';
+import { TranscriptSchema, getTranscript } from '../services/index.js';
 
 /**
  * 15 s pings (API.md): well under the 30-60 s idle timeouts of common proxies and load
@@ -16,16 +17,6 @@ import { CallEventStream } from './calls-event-stream.js';
  */
 export const transcriptStreamSettings = { pingIntervalMs: 15_000 };
 
-const TranscriptItemSchema = Type.Object({
-  seq: Type.Integer(),
-  role: Type.Union([Type.Literal('user'), Type.Literal('agent'), Type.Literal('tool'), Type.Literal('system')]),
-  text: Type.String(),
-  startMs: Type.Number(),
-  endMs: Type.Number(),
-  interrupted: Type.Optional(Type.Boolean()),
-  final: Type.Boolean(),
-});
-const TranscriptSchema = Type.Object({ callId: Type.String(), items: Type.Array(TranscriptItemSchema) });
 type IdParams = Static<typeof IdParams>;
 
 const StreamHeaders = Type.Object({
@@ -46,12 +37,7 @@ export async function callTranscriptRoutes(app: FastifyInstance, opts: { ctx: Ap
         response: { 200: TranscriptSchema, 404: ErrorBody, ...errorResponses() },
       },
     },
-    async (req) => {
-      const call = await ctx.store.getCall(req.params.id);
-      assertReadable(req.auth, call, 'call', req.params.id);
-      const items = await ctx.store.listTranscript(call.id);
-      return { callId: call.id, items };
-    },
+    async (req) => getTranscript(ctx, req.auth, req.params.id),
   );
 
   app.get<{ Params: IdParams; Headers: Static<typeof StreamHeaders> }>(

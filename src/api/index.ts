@@ -28,6 +28,7 @@ import { toolRoutes } from './tools.js';
 import { knowledgeRoutes } from './knowledge.js';
 import { phoneNumberRoutes } from './phone-numbers.js';
 import { voiceRoutes } from './voices.js';
+import { mcpPlugin } from '../mcp/index.js';
 
 export { emptyErrorBody, errorHandler, frameworkErrors, toVoxgateError } from './error-handler.js';
 export { textGuard } from './text-guard.js';
@@ -39,7 +40,7 @@ export async function apiPlugin(app: FastifyInstance, opts: { ctx: AppContext })
 
   await app.register(swagger, {
     openapi: {
-      openapi: '3.0.3',
+      openapi: '3.1.0',
       info: { title: 'voxgate control API', version: '1' },
       components: {
         securitySchemes: {
@@ -92,6 +93,8 @@ export async function apiPlugin(app: FastifyInstance, opts: { ctx: AppContext })
   await app.register(callRoutes, opts);
   await app.register(webCallRoutes, opts);
   await app.register(campaignRoutes, opts);
+  // MCP (/mcp) runs the same service functions as the routes above, with the same keys.
+  await app.register(mcpPlugin, opts);
   registerV1CatchAll(app);
 }
 

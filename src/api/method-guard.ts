@@ -7,6 +7,8 @@ import type { FastifyInstance } from 'fastify';
 
 interface Pattern {
   re: RegExp;
+  /** Segments that are literal text: the router prefers a static segment over a parameter. */
+  staticSegments: number;
   methods: Set<string>;
   /** Declared scope per method, for the deny-by-default audit test. */
   scopes: Map<string, string | undefined>;
@@ -32,7 +34,10 @@ export function trackRoutes(app: FastifyInstance, root: object, prefix: string):
     // The /v1 catch-all (index.ts) answers 404/405 itself; it is not a method of any path.
     if ((route.config as { catchAll?: boolean } | undefined)?.catchAll) return;
     let p = registry.get(route.url);
-    if (!p) registry.set(route.url, (p = { re: toRegExp(route.url), methods: new Set(), scopes: new Map() }));
+    if (!p) {
+      const staticSegments = route.url.split('/').filter((seg) => seg && !seg.startsWith(':') && seg !== '*').length;
+      registry.set(route.url, (p = { re: toRegExp(route.url), staticSegments, methods: new Set(), scopes: new Map() }));
+    }
     for (const m of Array.isArray(route.method) ? route.method : [route.method]) {
       p.methods.add(m);
       p.scopes.set(m, (route.config as { scope?: string } | undefined)?.scope);
@@ -40,13 +45,20 @@ export function trackRoutes(app: FastifyInstance, root: object, prefix: string):
   });
 }
 
-/** The methods allowed on `path`, or null when no tracked route matches it. */
+/**
+ * The methods allowed on `path`, or null when no tracked route matches it. Only the most
+ * specific routes count: `/v1/knowledge/url` is the POST route, not an id of
+ * `DELETE /v1/knowledge/:id`, so its `Allow` is `POST`.
+ */
 export function allowedMethods(root: object, path: string): string[] | null {
   const reg = registries.get(root);
   if (!reg) return null;
+  const matching = [...reg.values()].filter((p) => p.re.test(path));
+  if (matching.length === 0) return null;
+  const best = Math.max(...matching.map((p) => p.staticSegments));
   const out = new Set<string>();
-  for (const p of reg.values()) if (p.re.test(path)) for (const m of p.methods) out.add(m);
-  return out.size > 0 ? [...out].sort() : null;
+  for (const p of matching) if (p.staticSegments === best) for (const m of p.methods) out.add(m);
+  return [...out].sort();
 }
 
 /** Every tracked route with the scope it declared (undefined: none, refused at runtime). */

@@ -1,26 +1,22 @@
 /**
  * Finishing touches on the generated OpenAPI document (`@fastify/swagger` `transformObject`),
  * for what route schemas cannot say without changing how the route serialises:
+ * - each operation's `operationId`, `summary`, `description` (openapi-operations.ts) and tags;
+ * - every error status a `/v1` route can return, with the error body (the statuses the whole
+ *   plugin answers — 401, 403, 429, 503, 413 … — are not repeated in every route schema);
+ * - named component schemas and the per-architecture agent rules (openapi-components.ts);
  * - the media types of non-JSON responses (SSE streams, the WAV recording);
  * - the optional `{reason}` body of approve/reject (a body schema would make an empty body 422);
  * - the routes outside `/v1` (health, metrics, Twilio webhooks, WebSockets), which live in
  *   other plugins and are not seen by the swagger plugin.
  */
+import { ERROR_CODES } from '../errors.js';
+import { addComponents } from './openapi-components.js';
+import { OPERATIONS, PUBLIC_OPERATION_IDS } from './openapi-operations.js';
+
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-const ERROR_REF = {
-  type: 'object',
-  properties: {
-    error: {
-      type: 'object',
-      properties: { code: { type: 'string' }, message: { type: 'string' }, details: { type: 'array', items: { type: 'object' } } },
-      required: ['code', 'message', 'details'],
-    },
-  },
-  required: ['error'],
-};
-
-const errorResponse = (description: string): Json => ({ description, content: { 'application/json': { schema: ERROR_REF } } });
+const errorResponse = (description: string): Json => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
 
 /** Rewrites the 2xx responses of one operation to `mediaType`. */
 function setMediaType(doc: Json, path: string, method: string, statuses: string[], mediaType: string, schema: Json): void {
@@ -112,6 +108,80 @@ const PUBLIC_PATHS: Json = {
   },
 };
 
+const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'options', 'head'];
+
+/** The error codes answered with `status`, for the response's description. */
+function codesFor(status: number): string {
+  return Object.entries(ERROR_CODES)
+    .filter(([code, s]) => s === status && code !== 'twilio_signature_invalid')
+    .map(([code]) => `\`${code}\``)
+    .join(', ');
+}
+
+/**
+ * Error statuses every `/v1` operation can answer besides its own: bad URL encoding (400), key
+ * missing or unknown (401), scope (403), a parameter or body schema (422), the rate limit (429),
+ * the store or bus down or the node draining (503); a path id of no visible object (404); a
+ * request body that is malformed (400), too big (413) or not JSON (415).
+ */
+function standardErrors(path: string, method: string): number[] {
+  const out = [400, 401, 403, 422, 429, 503];
+  if (path.includes('{')) out.push(404);
+  if (method === 'post' || method === 'put' || method === 'patch' || method === 'delete') out.push(413, 415);
+  return out;
+}
+
+const SUCCESS_TEXT: Record<string, string> = { '200': 'OK', '201': 'Created', '202': 'Accepted', '204': 'No content', '206': 'Partial content' };
+
+const TAG_TEXT: Record<string, string> = {
+  me: 'The calling key',
+  keys: 'API keys and their scopes',
+  agents: 'Voice and text agents, their tools, env vars and knowledge',
+  voices: 'TTS and realtime voices',
+  knowledge: 'Knowledge documents searched during calls',
+  'phone-numbers': 'Twilio numbers registered with voxgate',
+  calls: 'Phone and web calls, transcripts, recordings',
+  'web-calls': 'Browser calls',
+  campaigns: 'Outbound campaigns (human-gated)',
+  approvals: 'Human approval of campaign actions',
+  twilio: 'Endpoints Twilio calls (signed by Twilio, no API key)',
+  operations: 'Health, readiness, metrics, this document',
+};
+
+function describeOperations(doc: Json): void {
+  const ERROR = { $ref: '#/components/schemas/Error' };
+  for (const [path, item] of Object.entries<Json>(doc.paths)) {
+    for (const method of METHODS) {
+      const op = item[method];
+      if (!op) continue;
+      const key = `${method.toUpperCase()} ${path}`;
+      const text = OPERATIONS[key];
+      if (text) {
+        op.operationId ??= text.operationId;
+        op.summary ??= text.summary;
+        if (text.description) op.description ??= text.description;
+      }
+      op.operationId ??= PUBLIC_OPERATION_IDS[key];
+      op.description ??= op.summary;
+      if (!op.tags || op.tags.length === 0) op.tags = [path.split('/')[path.startsWith('/v1/') ? 2 : 1] ?? 'operations'];
+      if (!path.startsWith('/v1')) continue;
+      op.responses ??= {};
+      for (const status of standardErrors(path, method)) op.responses[status] ??= { description: '', content: { 'application/json': { schema: ERROR } } };
+      for (const [status, res] of Object.entries<Json>(op.responses)) {
+        if (Number(status) < 400) {
+          if (res.description === 'Default Response') res.description = SUCCESS_TEXT[status] ?? 'Success';
+          continue;
+        }
+        const codes = codesFor(Number(status));
+        if (!res.description || res.description === 'Default Response') res.description = codes ? `Error: ${codes}` : 'Error';
+      }
+    }
+  }
+  const used = new Set<string>();
+  for (const item of Object.values<Json>(doc.paths)) for (const m of METHODS) for (const t of item[m]?.tags ?? []) used.add(t);
+  doc.tags = [...used].sort().map((name) => ({ name, ...(TAG_TEXT[name] ? { description: TAG_TEXT[name] } : {}) }));
+}
+
 export function transformOpenApi({ openapiObject }: { openapiObject: Json }): Json {
   const doc = openapiObject;
   doc.paths ??= {};
@@ -134,6 +204,8 @@ export function transformOpenApi({ openapiObject }: { openapiObject: Json }): Js
       };
     }
   }
-  for (const [path, item] of Object.entries(PUBLIC_PATHS)) doc.paths[path] ??= item;
+  for (const [path, item] of Object.entries(PUBLIC_PATHS)) doc.paths[path] ??= structuredClone(item);
+  addComponents(doc);
+  describeOperations(doc);
   return doc;
 }

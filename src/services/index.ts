@@ -1,5 +1,14 @@
 /**
- * Service functions: what a control-API route does, callable without HTTP (routes stay thin;
- * other front ends, such as MCP tools, call the same functions).
+ * The service functions behind both the REST routes (src/api) and the MCP tools (src/mcp):
+ * `(ctx, auth, input)` in, the REST JSON out, or a thrown VoxgateError. One copy of the
+ * validation, authorization and owner rules for both surfaces.
  */
+export * from './keys.js';
+export * from './agents.js';
+export * from './phone-numbers.js';
+export * from './calls.js';
+export * from './web-calls.js';
+export * from './campaigns.js';
+export * from './knowledge.js';
+export { validateInput } from './validate.js';
 export { addCalendlyPreset, removeCalendlyPreset, isCalendlyPresetTool, type CalendlyPresetInput, type CalendlyPresetResult } from './calendly-preset.js';

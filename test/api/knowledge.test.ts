@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/test-app.js';
 import { chunkText, MiniSearchKnowledge } from '../../src/knowledge/index.js';
 import type { KnowledgeDoc } from '../../src/store/types.js';
+import { createVoxgateClient, type VoxgateClient } from '../../src/client/index.js';
 
 const FILLER = 'The company was founded many years ago and has offices in several cities. '.repeat(12);
 const REFUND = 'Refunds are issued within 14 days of the return being received at our warehouse.';
@@ -70,17 +71,20 @@ describe('ranking', () => {
   });
 });
 
+// Through the typed client (src/client): these tests also prove its types against the server.
 describe('knowledge API', () => {
   let t: TestApp;
   let site: Server;
   let siteUrl: string;
-  let alice: string;
-  let bob: string;
+  let alice: VoxgateClient;
+  let bob: VoxgateClient;
   beforeAll(async () => {
     t = await createTestApp();
-    const scopes = ['knowledge:read', 'knowledge:write', 'agents:read', 'agents:write'];
-    alice = (await t.api('POST', '/v1/keys', { owner: 'alice', scopes })).body.key;
-    bob = (await t.api('POST', '/v1/keys', { owner: 'bob', scopes })).body.key;
+    const admin = createVoxgateClient({ baseUrl: t.baseUrl, apiKey: t.adminKey });
+    const scopes = ['knowledge:read', 'knowledge:write', 'agents:read', 'agents:write'] as const;
+    const mint = async (owner: string) => (await admin.POST('/v1/keys', { body: { owner, scopes: [...scopes] } })).data!.key;
+    alice = createVoxgateClient({ baseUrl: t.baseUrl, apiKey: await mint('alice') });
+    bob = createVoxgateClient({ baseUrl: t.baseUrl, apiKey: await mint('bob') });
     site = createServer((req, res) => {
       if (req.url === '/page') {
         res.setHeader('content-type', 'text/html; charset=utf-8');
@@ -101,51 +105,58 @@ describe('knowledge API', () => {
     await t.close();
   });
 
+  const text = (c: VoxgateClient, name: string, body: string) => c.POST('/v1/knowledge/text', { body: { name, text: body } });
+  const url = (c: VoxgateClient, name: string, u: string) => c.POST('/v1/knowledge/url', { body: { name, url: u } });
+
   it('uploads text and lists it without the text', async () => {
-    const res = await t.api('POST', '/v1/knowledge/text', { name: 'hours', text: HOURS }, alice);
-    expect(res.status).toBe(201);
-    expect(res.body).toMatchObject({ id: expect.stringMatching(/^doc_/), name: 'hours', sourceUrl: null, chunks: 1 });
-    const list = await t.api('GET', '/v1/knowledge', undefined, alice);
-    expect(list.body.items[0]).toEqual({ id: res.body.id, name: 'hours', sourceUrl: null, createdAt: expect.any(String) });
-    expect((await t.api('GET', '/v1/knowledge', undefined, bob)).body.items).toEqual([]);
+    const res = await text(alice, 'hours', HOURS);
+    expect(res.response.status).toBe(201);
+    expect(res.data).toMatchObject({ id: expect.stringMatching(/^doc_/), name: 'hours', sourceUrl: null, chunks: 1 });
+    const list = await alice.GET('/v1/knowledge');
+    expect(list.data!.items[0]).toEqual({ id: res.data!.id, name: 'hours', sourceUrl: null, createdAt: expect.any(String) });
+    expect((await bob.GET('/v1/knowledge')).data!.items).toEqual([]);
   });
 
   it('imports a URL once, reducing HTML to text', async () => {
-    const res = await t.api('POST', '/v1/knowledge/url', { name: 'returns', url: `${siteUrl}/page` }, alice);
-    expect(res.status).toBe(201);
-    const doc = (await t.ctx.store.getDoc(res.body.id))!;
+    const res = await url(alice, 'returns', `${siteUrl}/page`);
+    expect(res.response.status).toBe(201);
+    const doc = (await t.ctx.store.getDoc(res.data!.id))!;
     expect(doc.text).toContain(REFUND);
     expect(doc.text).not.toMatch(/<p>|var x|body\{\}|x\.png|Menu/);
     expect(doc.sourceUrl).toBe(`${siteUrl}/page`);
   });
 
   it('refuses a URL that is not text, or answers an error, with 422', async () => {
-    expect((await t.api('POST', '/v1/knowledge/url', { name: 'pdf', url: `${siteUrl}/pdf` }, alice)).status).toBe(422);
-    expect((await t.api('POST', '/v1/knowledge/url', { name: 'gone', url: `${siteUrl}/gone` }, alice)).status).toBe(422);
+    expect((await url(alice, 'pdf', `${siteUrl}/pdf`)).response.status).toBe(422);
+    const gone = await url(alice, 'gone', `${siteUrl}/gone`);
+    expect(gone.response.status).toBe(422);
+    expect(gone.error?.error.code).toBe('validation_failed');
   });
 
   it('attaches visible documents to an agent and refuses others', async () => {
-    const agent = (await t.api('POST', '/v1/agents', { name: 'a', architecture: 'text', systemPrompt: 'p', model: 'm' }, alice)).body;
-    const mine = (await t.api('POST', '/v1/knowledge/text', { name: 'm', text: HOURS }, alice)).body.id;
-    const theirs = (await t.api('POST', '/v1/knowledge/text', { name: 't', text: HOURS }, bob)).body.id;
-    const ok = await t.api('PATCH', `/v1/agents/${agent.id}/knowledge`, { documentIds: [mine] }, alice);
-    expect(ok.status).toBe(200);
-    expect(ok.body.knowledgeIds).toEqual([mine]);
-    const bad = await t.api('PATCH', `/v1/agents/${agent.id}/knowledge`, { documentIds: [mine, theirs] }, alice);
-    expect(bad.status).toBe(422);
-    expect(bad.body.error.message).toContain(theirs);
-    expect((await t.api('PATCH', `/v1/agents/${agent.id}/knowledge`, { documentIds: [] }, bob)).status).toBe(404);
+    const agent = (await alice.POST('/v1/agents', { body: { name: 'a', architecture: 'text', systemPrompt: 'p', model: 'm' } })).data!;
+    const mine = (await text(alice, 'm', HOURS)).data!.id;
+    const theirs = (await text(bob, 't', HOURS)).data!.id;
+    const attach = (c: VoxgateClient, documentIds: string[]) => c.PATCH('/v1/agents/{id}/knowledge', { params: { path: { id: agent.id } }, body: { documentIds } });
+    const ok = await attach(alice, [mine]);
+    expect(ok.response.status).toBe(200);
+    expect(ok.data!.knowledgeIds).toEqual([mine]);
+    const bad = await attach(alice, [mine, theirs]);
+    expect(bad.response.status).toBe(422);
+    expect(bad.error!.error.message).toContain(theirs);
+    expect((await attach(bob, [])).response.status).toBe(404);
   });
 
   it('deletes a document; other owners get 404', async () => {
-    const id = (await t.api('POST', '/v1/knowledge/text', { name: 'x', text: HOURS }, alice)).body.id;
-    expect((await t.api('DELETE', `/v1/knowledge/${id}`, undefined, bob)).status).toBe(404);
-    expect((await t.api('DELETE', `/v1/knowledge/${id}`, undefined, alice)).status).toBe(204);
+    const id = (await text(alice, 'x', HOURS)).data!.id;
+    const del = (c: VoxgateClient) => c.DELETE('/v1/knowledge/{id}', { params: { path: { id } } });
+    expect((await del(bob)).response.status).toBe(404);
+    expect((await del(alice)).response.status).toBe(204);
     expect(await t.ctx.store.getDoc(id)).toBeNull();
   });
 
   it('the app-wide search finds uploaded passages', async () => {
-    const a = (await t.api('POST', '/v1/knowledge/text', { name: 'pol', text: `${FILLER}\n\n${REFUND}` }, alice)).body.id;
+    const a = (await text(alice, 'pol', `${FILLER}\n\n${REFUND}`)).data!.id;
     const hits = await t.ctx.knowledge.search([a], 'refund days', 1);
     expect(hits[0]!.text).toContain('14 days');
   });
