@@ -290,8 +290,13 @@ describe('operator console', () => {
     // Editing: switching to realtime sends only realtime's fields and clears the pipeline's.
     await form.locator('select[name=architecture]').selectOption('realtime');
     await form.getByRole('button', { name: 'Save changes' }).click();
+    // The TTS voice is no OpenAI Realtime voice (GET /v1/voices knows them all): 422 at the field.
+    await poll(() => form.locator('.field-error[data-field=voiceId]').count()).toBe(1);
+    expect((await t.ctx.store.getAgent(agentId))?.architecture).toBe('pipeline');
+    await form.locator('input[name=voiceId]').fill('alloy');
+    await form.getByRole('button', { name: 'Save changes' }).click();
     await poll(async () => (await t.ctx.store.getAgent(agentId))?.architecture).toBe('realtime');
-    expect(await t.ctx.store.getAgent(agentId)).toMatchObject({ realtimeProvider: 'openai', stt: null, tts: null, model: null, voiceId: 'voice-bistro' });
+    expect(await t.ctx.store.getAgent(agentId)).toMatchObject({ realtimeProvider: 'openai', stt: null, tts: null, model: null, voiceId: 'alloy' });
     expect(ui.errors).toEqual([]);
     await page.close();
   });
