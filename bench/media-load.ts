@@ -8,7 +8,7 @@
  *      through signed /twilio/voice webhooks, each running the scripted conversation.
  * So the gateway's CPU (from its own /metrics) is its own.
  *
- *   node --import tsx bench/media-load.ts [--engines pipeline,realtime] [--calls 10,100,500,1000]
+ *   node --import tsx bench/media-load.ts [--engines pipeline,pipeline-cartesia,realtime] [--calls 10,100,500,1000]
  *        [--seconds 40] [--cpu-prof DIR] [--heap-snapshot] [--name media-load] [--no-stop]
  *        [--gateway-flags "--perf-basic-prof"]
  *
@@ -26,7 +26,12 @@ import { parseArgs } from 'node:util';
 import { round, writeResults } from './lib/results.js';
 import { startGateway, type GatewayMetrics, type GatewayProcess } from './lib/gateway-process.js';
 import { summarize } from './lib/stats.js';
+import { FAKE_CARTESIA_VOICES } from '../test/fakes/cartesia.js';
 import { EXPECTED_V2V_MS, LATENCY, TURN, type CallerResults, type EngineKind, type RunRequest } from './media-load/script.js';
+import { pipelineExpectedMs } from './media-load/turn-expectation.js';
+
+/** The pipeline's by-construction voice-to-voice per caller clip (Silero's pause on it + providers). */
+const pipelineExpected = await pipelineExpectedMs();
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
@@ -89,8 +94,15 @@ async function setupAgent(g: GatewayProcess, engine: EngineKind): Promise<string
     active: true,
   };
   const body =
-    engine === 'pipeline'
-      ? { ...common, architecture: 'pipeline', model: 'gpt-4o-mini', stt: 'deepgram', tts: 'elevenlabs', turnDetection: { silenceMs: TURN.silenceMs, minInterruptionMs: TURN.minInterruptionMs } }
+    engine !== 'realtime'
+      ? {
+          ...common,
+          architecture: 'pipeline',
+          model: 'gpt-4o-mini',
+          stt: 'deepgram',
+          ...(engine === 'pipeline-cartesia' ? { tts: 'cartesia', voiceId: FAKE_CARTESIA_VOICES[0]!.id } : { tts: 'elevenlabs' }),
+          turnDetection: { silenceMs: TURN.silenceMs, minInterruptionMs: TURN.minInterruptionMs },
+        }
       : { ...common, architecture: 'realtime', realtimeProvider: 'openai', turnDetection: { silenceMs: TURN.silenceMs } };
   const agent = await g.api('POST', '/v1/agents', body);
   if (agent.status !== 201) throw new Error(`create agent: ${agent.status} ${JSON.stringify(agent.body)}`);
@@ -217,7 +229,7 @@ async function runLevel(engine: EngineKind, calls: number): Promise<Row> {
     const framesCounted = final.framesIn - idle.framesIn;
     const agentFramesSent = final.framesOut - idle.framesOut;
     const cpuS = after.cpuSeconds - before.cpuSeconds;
-    const overhead = r.v2vMs.map((x) => x - EXPECTED_V2V_MS[engine]);
+    const overhead = r.v2vMs.map((x, i) => x - (engine === 'pipeline' ? pipelineExpected[r.v2vClips[i] ?? 'question'] : EXPECTED_V2V_MS[engine]));
     const row: Row = {
       engine,
       calls,
@@ -300,6 +312,6 @@ const table = rows.map((r) => ({
   saturated: r.saturated ?? '',
 }));
 const profiles = values['cpu-prof'] ? readdirSync(values['cpu-prof'], { recursive: true }).map(String).filter((f) => f.endsWith('.cpuprofile')) : [];
-const file = writeResults(values.name, { seconds, priority, latency: LATENCY, turn: TURN, expectedV2vMs: EXPECTED_V2V_MS, loadAvg: os.loadavg(), rows, profiles }, table);
+const file = writeResults(values.name, { seconds, priority, latency: LATENCY, turn: TURN, expectedV2vMs: { ...EXPECTED_V2V_MS, pipeline: pipelineExpected }, loadAvg: os.loadavg(), rows, profiles }, table);
 console.log(`wrote ${file}`);
 process.exit(0);

@@ -9,7 +9,10 @@
  * latency the gateway adds between a provider audio delta reaching the engine and the first frame
  * of that utterance going to the caller (playback enqueue → `onFirstAudioSent`).
  *
- *   [REALTIME_APPEND_MS=40] node --import tsx bench/realtime-bridge.ts [--calls 20] [--seconds 15]
+ * `--provider xai` bridges to the fake in xAI's Grok Voice Agent dialect instead (an agent with
+ * `realtimeProvider: "xai"`, XAI_* config); results go to `realtime-bridge-xai.json`.
+ *
+ *   [REALTIME_APPEND_MS=40] node --import tsx bench/realtime-bridge.ts [--calls 20] [--seconds 15] [--provider openai|xai]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -23,7 +26,7 @@ interface GatewayHello {
   tokens: string[];
 }
 
-const { values } = parseArgs({
+const parsed = parseArgs({
   options: {
     calls: { type: 'string', default: '20' },
     seconds: { type: 'string', default: '15' },
@@ -32,8 +35,13 @@ const { values } = parseArgs({
     profile: { type: 'string' },
     'realtime-url': { type: 'string' },
     'realtime-key': { type: 'string' },
+    provider: { type: 'string', default: 'openai' },
   },
 });
+
+const { values } = parsed;
+if (values.provider !== 'openai' && values.provider !== 'xai') throw new Error('--provider must be openai or xai');
+const provider = values.provider as 'openai' | 'xai';
 
 if (values.gateway) {
   await runGateway(Number(values.calls), values['realtime-url']!, values['realtime-key']!);
@@ -48,7 +56,8 @@ async function runGateway(calls: number, realtimeUrl: string, apiKey: string): P
   const { createRealtimeEngine } = await import('../src/engine/realtime.js');
   // REALTIME_APPEND_MS from the bench's environment (e.g. 40 to compare batched appends).
   const appendMs = process.env['REALTIME_APPEND_MS'];
-  const t = await createTestApp({ env: { OPENAI_REALTIME_URL: realtimeUrl, OPENAI_API_KEY: apiKey, ...(appendMs ? { REALTIME_APPEND_MS: appendMs } : {}) } });
+  const providerEnv: Record<string, string> = provider === 'xai' ? { XAI_REALTIME_URL: realtimeUrl, XAI_API_KEY: apiKey } : { OPENAI_REALTIME_URL: realtimeUrl, OPENAI_API_KEY: apiKey };
+  const t = await createTestApp({ env: { ...providerEnv, ...(appendMs ? { REALTIME_APPEND_MS: appendMs } : {}) } });
   const addedMs: number[] = [];
   t.ctx.calls.configure({
     engineFactory: (host) => {
@@ -75,7 +84,14 @@ async function runGateway(calls: number, realtimeUrl: string, apiKey: string): P
     },
   });
   const tokens: string[] = [];
-  for (let i = 0; i < calls; i++) tokens.push((await createPhoneCall(t.ctx, {}, 3_600_000)).token);
+  for (let i = 0; i < calls; i++) {
+    const placed = await createPhoneCall(t.ctx, {}, 3_600_000);
+    if (provider === 'xai') {
+      const agent = (await t.ctx.store.getAgent(placed.call.agentId))!;
+      await t.ctx.store.updateAgent({ ...agent, realtimeProvider: 'xai', voiceId: 'Ara' }); // an xAI voice (docs.x.ai)
+    }
+    tokens.push(placed.token);
+  }
   process.stdout.write(JSON.stringify({ baseUrl: t.baseUrl, wsUrl: t.wsUrl, tokens } satisfies GatewayHello) + '\n');
   const rl = createInterface({ input: process.stdin });
   rl.on('line', (line) => {
@@ -112,10 +128,10 @@ async function runBench(calls: number, seconds: number): Promise<void> {
   const { startFakeRealtime } = await import('../test/fakes/openai-realtime.js');
   const { TwilioCarrier } = await import('../test/fakes/twilio-carrier.js');
   // Provider pace like the real API: ~300 ms to first audio, then faster than real time.
-  const fake = await startFakeRealtime({ firstDeltaMs: 300, chunkMs: 100, deltaIntervalMs: 50, responder: () => ({ transcript: 'Sure, let me check that for you.', audioMs: 2000 }) });
+  const fake = await startFakeRealtime({ dialect: provider, firstDeltaMs: 300, chunkMs: 100, deltaIntervalMs: 50, responder: () => ({ transcript: 'Sure, let me check that for you.', audioMs: 2000 }) });
   const child: ChildProcess = spawn(
     process.execPath,
-    [...(values.profile ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : []), '--import', 'tsx', import.meta.filename, '--gateway', '--calls', String(calls), '--realtime-url', fake.url, '--realtime-key', fake.apiKey],
+    [...(values.profile ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : []), '--import', 'tsx', import.meta.filename, '--gateway', '--calls', String(calls), '--realtime-url', fake.url, '--realtime-key', fake.apiKey, '--provider', provider],
     { stdio: ['pipe', 'pipe', 'inherit'] },
   );
   const lines = createInterface({ input: child.stdout! });
@@ -135,8 +151,15 @@ async function runBench(calls: number, seconds: number): Promise<void> {
   const report = JSON.parse(await next()) as { added: ReturnType<typeof summarize>; samples: number };
   const agentSeconds = carriers.reduce((s, c) => s + c.playedBytes / 8000, 0);
   const truncates = fake.connections.reduce((n, c) => n + c.truncations.length, 0);
+  // xAI has no truncate: its barge-ins show as "heard" notes (system items) instead.
+  const heardNotes = fake.connections.reduce((n, c) => n + c.eventsOf('conversation.item.create').filter((e) => e.item?.role === 'system').length, 0);
   const rejectedTruncates = fake.connections.reduce((n, c) => n + c.truncations.filter((t) => !t.accepted).length, 0);
-  const errorCodes = fake.connections.flatMap((c) => c.sent.filter((e) => e['type'] === 'error').map((e) => (e['error'] as { code: string }).code));
+  const errorCodes = fake.connections.flatMap((c) =>
+    c.sent.filter((e) => e['type'] === 'error').map((e) => {
+      const err = e['error'] as { code?: string; message?: string };
+      return err.code ?? err.message ?? 'unknown';
+    }),
+  );
   const responses = fake.connections.reduce((n, c) => n + c.sent.filter((e) => e['type'] === 'response.created').length, 0);
   await Promise.all(carriers.map((c) => c.hangup()));
   child.stdin!.end();
@@ -144,6 +167,7 @@ async function runBench(calls: number, seconds: number): Promise<void> {
   await fake.close();
 
   const result = {
+    provider,
     calls,
     seconds: Math.round(wallSeconds * 10) / 10,
     cpuMsPerCallSecond: Math.round((((after.cpuSeconds - before.cpuSeconds) * 1000) / (calls * wallSeconds)) * 1000) / 1000,
@@ -155,11 +179,12 @@ async function runBench(calls: number, seconds: number): Promise<void> {
     utterances: report.samples,
     providerResponses: responses,
     bargeInTruncates: truncates,
+    bargeInHeardNotes: heardNotes,
     rejectedTruncates,
     providerErrors: errorCodes.length,
     agentAudioHeardSeconds: Math.round(agentSeconds),
   };
-  const file = writeResults('realtime-bridge', { calls, seconds, result, errorCodes: [...new Set(errorCodes)] }, [result]);
+  const file = writeResults(provider === 'xai' ? 'realtime-bridge-xai' : 'realtime-bridge', { calls, seconds, result, errorCodes: [...new Set(errorCodes)] }, [result]);
   if (errorCodes.length > 0) console.log(`provider errors: ${[...new Set(errorCodes)].join(', ')}`);
   console.log(`wrote ${file}`);
   process.exit(0);

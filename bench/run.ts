@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const BENCHES = ['codec', 'vad', 'media-ingest', 'realtime-bridge', 'media-load', 'api'];
+const BENCHES = ['codec', 'vad', 'media-ingest', 'realtime-bridge', 'media-load', 'api', 'faults', 'clause-chunks', 'brain-overhead', 'provider-faults'];
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const asked = process.argv.slice(2).filter((a) => !a.startsWith('-'));

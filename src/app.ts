@@ -9,7 +9,8 @@ import type { Store } from './store/types.js';
 import type { EventBus } from './bus/types.js';
 import { createMetrics, type Metrics } from './metrics/index.js';
 import type { Logger } from './logger.js';
-import { apiPlugin, emptyErrorBody, errorHandler, frameworkErrors, notFoundHandler, textGuard } from './api/index.js';
+import { apiPlugin, emptyErrorBody, errorHandler, frameworkErrors, notFoundHandler, textGuard, toVoxgateError } from './api/index.js';
+import { LoadGuard, ServiceUnavailableError } from './faults/index.js';
 import { twilioMediaPlugin, twilioWebhooksPlugin } from './transport/twilio/index.js';
 import { CallRegistry } from './session/index.js';
 import { createTwilioRest, type TwilioRest } from './transport/twilio/rest-client.js';
@@ -18,6 +19,7 @@ import { mediaSocketErrorHandler } from './transport/socket-errors.js';
 import { bodyStrictValidator } from './api/validator.js';
 import { acceptEmptyJsonBodies, emptyBodyGuard } from './api/empty-body.js';
 import { approvalsPagePlugin } from './campaigns/index.js';
+import { consolePagePlugin } from './console/index.js';
 import { createKnowledgeSearch } from './knowledge/index.js';
 import { deriveSecrets, type Secrets } from './secrets.js';
 import { randomBytes } from 'node:crypto';
@@ -60,7 +62,9 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     calls: undefined as unknown as CallRegistry,
     now: deps.now ?? (() => new Date()),
     draining: false,
+    load: new LoadGuard({ maxLagMs: deps.config.overload.maxEventLoopLagMs, gauge: metrics.faults.eventLoopLagMs }),
   };
+  ctx.load.start();
   ctx.calls = new CallRegistry(ctx);
 
   const app: FastifyInstance = Fastify({
@@ -80,6 +84,10 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   }) as unknown as FastifyInstance;
 
   app.setErrorHandler(errorHandler);
+  app.addHook('onError', async (_req, _reply, err) => {
+    const ve = toVoxgateError(err);
+    if (ve instanceof ServiceUnavailableError) metrics.faults.serviceUnavailable.inc({ service: ve.service });
+  });
   app.setNotFoundHandler(notFoundHandler);
   // Every route: text the stores cannot hold is 422, and no error leaves without its body.
   acceptEmptyJsonBodies(app);
@@ -101,7 +109,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
       ['bus', () => ctx.bus.ping()],
     ] as const) {
       try {
-        await probe();
+        await withTimeout(probe(), READY_PROBE_TIMEOUT_MS, `${name} did not answer within ${READY_PROBE_TIMEOUT_MS} ms`);
         checks[name] = 'ok';
       } catch (err) {
         ok = false;
@@ -124,14 +132,31 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   await app.register(twilioMediaPlugin, { ctx });
   await app.register(webPlugin, { ctx });
   await app.register(approvalsPagePlugin, { ctx });
+  await app.register(consolePagePlugin);
   await ctx.calls.start();
 
   app.addHook('preClose', async () => {
     ctx.draining = true;
     await ctx.calls.drain(0);
   });
+  app.addHook('onClose', async () => ctx.load.stop());
 
   return { app, ctx };
+}
+
+/**
+ * A readiness probe that waits longer than a load balancer's probe timeout (commonly 1-5 s)
+ * is as good as none: a service that stopped answering (partition, frozen host) is "not ready".
+ */
+const READY_PROBE_TIMEOUT_MS = 1_000;
+
+function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  p.catch(() => undefined); // a late rejection after the timeout is no one's business
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
 const LEVEL_ORDER = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];

@@ -24,6 +24,8 @@ export interface Config {
   rateLimitRpm: number;
   /** Allow webhook/knowledge URLs that resolve to private addresses (tests, trusted LANs). */
   allowPrivateUrls: boolean;
+  /** Overload guard (faults/load-guard.ts): new calls are refused above this event-loop lag; 0 = off. */
+  overload: { maxEventLoopLagMs: number };
   media: {
     /** How far ahead of the caller's playback position agent audio is sent. */
     playbackLeadMs: number;
@@ -31,6 +33,11 @@ export interface Config {
     maxMessageBytes: number;
     /** Caller audio per `input_audio_buffer.append` to a realtime provider (20 ms = every frame). */
     realtimeAppendMs: number;
+  };
+  /** Stall limits on a voice reply's LLM stream (providers/llm/stall.ts). */
+  llm: {
+    firstTokenTimeoutMs: number;
+    chunkTimeoutMs: number;
   };
   twilio: {
     accountSid?: string;
@@ -40,7 +47,13 @@ export interface Config {
   providers: {
     deepgram: { apiKey?: string; url: string };
     openai: { apiKey?: string; baseUrl: string; realtimeUrl: string };
+    /** Calendly API v2, for the Calendly tool preset. */
+    calendly: { baseUrl: string };
+    /** xAI Grok voice agent (realtime only). */
+    xai: { apiKey?: string; realtimeUrl: string };
     elevenlabs: { apiKey?: string; baseUrl: string };
+    /** Cartesia TTS; the WebSocket URL is derived from `baseUrl` (https → wss). */
+    cartesia: { apiKey?: string; baseUrl: string };
     /** OpenAI-compatible speech servers (whisper.cpp, speaches, Kokoro, Piper…). */
     openaiCompatible: {
       sttBaseUrl: string;
@@ -84,6 +97,12 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownDeadlineMs: r.int('SHUTDOWN_DEADLINE_MS', 30_000, 0, 3_600_000),
     rateLimitRpm: r.int('RATE_LIMIT_RPM', 600, 1, 1_000_000),
     allowPrivateUrls: r.bool('ALLOW_PRIVATE_URLS', false),
+    overload: {
+      // 200 ms: playback is paced 120 ms ahead (PLAYBACK_LEAD_MS), so a loop that runs later
+      // than that starves every call's audio; past 200 ms callers hear gaps. Sustained lag
+      // (two 500 ms windows) refuses new calls; 0 turns the guard off.
+      maxEventLoopLagMs: r.int('OVERLOAD_LAG_MS', 200, 0, 60_000),
+    },
     media: {
       // 120 ms: enough to ride out event-loop hiccups and network jitter without starving
       // playback, small enough that a `clear` throws away little already-synthesised audio.
@@ -96,6 +115,14 @@ export function loadConfig(env: Env = process.env): Config {
       // end of the caller's silence window up to 20 ms later: that is voice-to-voice time, and
       // the whole gateway budget for it is 10 ms, so batching is opt-in for CPU-bound nodes.
       realtimeAppendMs: r.int('REALTIME_APPEND_MS', 20, 20, 100),
+    },
+    llm: {
+      // 3 s: hosted chat models answer in 0.3-1.5 s (docs/performance.md fakes use 300 ms);
+      // past 3 s the caller is already wondering, and the single retry doubles it. A local model
+      // that loads on first use (Ollama) needs more: raise it there.
+      firstTokenTimeoutMs: r.int('LLM_FIRST_TOKEN_TIMEOUT_MS', 3000, 100, 120_000),
+      // 3 s between content chunks: a healthy stream sends tokens every few tens of ms.
+      chunkTimeoutMs: r.int('LLM_CHUNK_TIMEOUT_MS', 3000, 100, 120_000),
     },
     twilio: {
       accountSid: r.optional('TWILIO_ACCOUNT_SID'),
@@ -112,9 +139,18 @@ export function loadConfig(env: Env = process.env): Config {
         baseUrl: openaiBase,
         realtimeUrl: r.url('OPENAI_REALTIME_URL', 'wss://api.openai.com/v1/realtime', ['ws:', 'wss:']),
       },
+      calendly: { baseUrl: r.url('CALENDLY_BASE_URL', 'https://api.calendly.com', ['http:', 'https:']) },
+      xai: {
+        apiKey: r.optional('XAI_API_KEY'),
+        realtimeUrl: r.url('XAI_REALTIME_URL', 'wss://api.x.ai/v1/realtime', ['ws:', 'wss:']),
+      },
       elevenlabs: {
         apiKey: r.optional('ELEVENLABS_API_KEY'),
         baseUrl: r.url('ELEVENLABS_BASE_URL', 'https://api.elevenlabs.io', ['http:', 'https:']),
+      },
+      cartesia: {
+        apiKey: r.optional('CARTESIA_API_KEY'),
+        baseUrl: r.url('CARTESIA_BASE_URL', 'https://api.cartesia.ai', ['http:', 'https:']),
       },
       openaiCompatible: {
         sttBaseUrl: r.url('STT_BASE_URL', openaiBase, ['http:', 'https:']),

@@ -12,6 +12,7 @@ import type { CallRegistry } from './session/call-registry.js';
 import type { TwilioRest } from './transport/twilio/rest-client.js';
 import type { KnowledgeSearch } from './knowledge/index.js';
 import type { Secrets } from './secrets.js';
+import type { LoadGuard } from './faults/load-guard.js';
 
 /** Everything a route or a session needs from the process, handed down explicitly. */
 export interface AppContext {
@@ -29,5 +30,7 @@ export interface AppContext {
   now: () => Date;
   /** True once SIGTERM arrived: new calls are refused, live ones run on. */
   draining: boolean;
+  /** Event-loop lag watch: while `overloaded`, new calls are refused (faults/load-guard.ts). */
+  load: LoadGuard;
 }
 

@@ -14,6 +14,8 @@ import { loadSecrets } from './secrets.js';
 import { startDialer } from './campaigns/index.js';
 import { startSttThread } from './providers/stt/deepgram-threaded.js';
 import { loadSilero } from './vad/index.js';
+import { createMetrics } from './metrics/index.js';
+import { installProcessGuard } from './faults/index.js';
 
 async function main(): Promise<void> {
   let config: Config;
@@ -27,6 +29,10 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = createLogger(config);
+  const metrics = createMetrics();
+  // Before anything touches the store or the bus: an escaped rejection is logged and counted,
+  // never the end of the node and its live calls (faults/process-guard.ts).
+  installProcessGuard({ log, errors: metrics.faults.processErrors });
   mkdirSync(config.dataDir, { recursive: true });
 
   const store = await createStore(config);
@@ -34,11 +40,14 @@ async function main(): Promise<void> {
   const bus = await createBus(config);
   const repaired = await repairRecordings(config.dataDir, store, log);
   const { secrets, source: secretsSource } = await loadSecrets(config, store, log);
-  const { app, ctx } = await buildApp({ config, store, bus, logger: log, secrets });
+  const { app, ctx } = await buildApp({ config, store, bus, logger: log, secrets, metrics });
   const boot = await bootstrap(ctx);
 
   const stopDialer = startDialer(ctx);
-  const address = await app.listen({ port: config.port, host: config.host });
+  await app.listen({ port: config.port, host: config.host });
+  // Issue 19: the address really bound (Fastify's return value is only the first interface,
+  // e.g. 127.0.0.1 for 0.0.0.0, and PORT=0 picks a port only the socket knows).
+  const { listen, port, consoleUrl } = boundAddress(app.server.address(), config);
   // The pipeline's worker threads boot now rather than during the first call. A model that
   // cannot load is reported by that call (createVad), which falls back to the energy detector.
   if (config.providers.deepgram.apiKey) startSttThread();
@@ -46,7 +55,8 @@ async function main(): Promise<void> {
   const publicWs = config.publicUrl.replace(/^http/, 'ws');
   log.info(
     {
-      listen: address,
+      listen,
+      console: consoleUrl,
       publicUrl: config.publicUrl,
       twilioVoiceWebhook: `${config.publicUrl}/twilio/voice`,
       twilioStatusCallback: `${config.publicUrl}/twilio/status`,
@@ -61,6 +71,12 @@ async function main(): Promise<void> {
     },
     'voxgate listening',
   );
+  if (config.twilio.accountSid && config.twilio.authToken && isLocalUrl(config.publicUrl)) {
+    log.warn(
+      { publicUrl: config.publicUrl, mediaStream: `${publicWs}/twilio/media`, port },
+      'Twilio is configured but PUBLIC_URL is a local address: Twilio cannot reach it, and the TwiML would hand it ws://localhost. Set PUBLIC_URL to the https:// address Twilio can reach (e.g. a tunnel)',
+    );
+  }
 
   let stopping = false;
   const shutdown = async (signal: string): Promise<void> => {
@@ -83,6 +99,21 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+/** `host:port` the socket is bound to, and where a person on this machine opens the console. */
+function boundAddress(addr: ReturnType<import('node:net').Server['address']>, config: Config): { listen: string; port: number; consoleUrl: string } {
+  if (!addr || typeof addr === 'string') return { listen: String(addr), port: config.port, consoleUrl: `${config.publicUrl}/console` };
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  // The default PUBLIC_URL carries PORT, which is 0 when the OS picked the port.
+  const base = isLocalUrl(config.publicUrl) ? `http://localhost:${addr.port}` : config.publicUrl.replace(/\/+$/, '');
+  return { listen: `${host}:${addr.port}`, port: addr.port, consoleUrl: `${base}/console` };
+}
+
+/** Loopback or unspecified hosts: reachable from this machine only. */
+function isLocalUrl(url: string): boolean {
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host.endsWith('.localhost') || host === '0.0.0.0' || host === '::' || host === '::1' || /^127\./.test(host);
 }
 
 main().catch((err) => {

@@ -63,7 +63,7 @@ interface Call {
   boundaries: number[];
 }
 
-const stats = { v2v: [] as number[], noAnswer: 0, bargeIn: [] as number[], bargeInMissed: 0, sendLate: [] as number[] };
+const stats = { v2v: [] as number[], v2vClips: [] as Array<'question' | 'hello'>, noAnswer: 0, bargeIn: [] as number[], bargeInMissed: 0, sendLate: [] as number[] };
 const loop = monitorEventLoopDelay({ resolution: 10 });
 
 process.on('message', (m: RunRequest) => {
@@ -140,6 +140,7 @@ async function run(req: RunRequest): Promise<void> {
     framesSent: calls.reduce((s, x) => s + x.c.framesSent, 0),
     framesReceived: calls.reduce((s, x) => s + x.c.framesReceived, 0),
     v2vMs: stats.v2v,
+    v2vClips: stats.v2vClips,
     noAnswer: stats.noAnswer,
     bargeInMs: stats.bargeIn,
     bargeInMissed: stats.bargeInMissed,
@@ -240,6 +241,7 @@ async function converse(x: Call, endAt: number, turnClip: Clip, bargeClip: Clip)
       stats.noAnswer++;
     } else {
       stats.v2v.push(x.firstMediaAt - speechEnd);
+      stats.v2vClips.push(CALLER_TURN);
       if (turn === BARGE_IN_TURN) {
         await sleep(BARGE_IN_AFTER_MS);
         const before = x.c.clearsAtMs.length;
@@ -256,7 +258,10 @@ async function converse(x: Call, endAt: number, turnClip: Clip, bargeClip: Clip)
           x.firstMediaAt = null;
           const interjectionEnd = await bargeEnd;
           if (!(await until(() => x.firstMediaAt !== null || !x.c.open, 10_000)) || x.firstMediaAt === null) stats.noAnswer++;
-          else stats.v2v.push(x.firstMediaAt - interjectionEnd);
+          else {
+            stats.v2v.push(x.firstMediaAt - interjectionEnd);
+            stats.v2vClips.push(BARGE_IN_CLIP);
+          }
         } else stats.bargeInMissed++;
       }
     }

@@ -7,17 +7,19 @@
 import { startFakeDeepgram } from '../../test/fakes/deepgram.js';
 import { startFakeOpenAiChat } from '../../test/fakes/openai-chat.js';
 import { startFakeElevenLabs } from '../../test/fakes/elevenlabs.js';
+import { startFakeCartesia } from '../../test/fakes/cartesia.js';
 import { startFakeRealtime } from '../../test/fakes/openai-realtime.js';
 import { FakeTwilioRest } from '../../test/fakes/twilio-rest.js';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { LATENCY, PIPELINE_REPLY, REALTIME_REPLY_MS, TTS_MS_PER_CHAR } from './script.js';
 
-const [dg, chat, el, rt, twilio] = await Promise.all([
+const [dg, chat, el, car, rt, twilio] = await Promise.all([
   startFakeDeepgram({ finalDelayMs: LATENCY.sttFinalMs, fallbackTranscript: 'What are your opening hours?', transcripts: [] }),
   startFakeOpenAiChat({
     respond: () => ({ firstTokenDelayMs: LATENCY.llmFirstTokenMs, tokens: PIPELINE_REPLY.split(/(?<= )/) }),
   }),
   startFakeElevenLabs({ firstChunkDelayMs: LATENCY.ttsFirstByteMs, msPerChar: TTS_MS_PER_CHAR }),
+  startFakeCartesia({ firstChunkDelayMs: LATENCY.ttsFirstByteMs, msPerChar: TTS_MS_PER_CHAR }),
   startFakeRealtime({
     apiKey: 'sk-test',
     firstDeltaMs: LATENCY.realtimeFirstDeltaMs,
@@ -36,6 +38,11 @@ const trim = setInterval(() => {
   for (let i = rt.connections.length - 1; i >= 0; i--) if (!rt.connections[i]!.isOpen) rt.connections.splice(i, 1);
   chat.requests.length = 0;
   for (const c of el.ws) c.messages.length = Math.min(c.messages.length, 1);
+  for (let i = car.ws.length - 1; i >= 0; i--) if (car.ws[i]!.closed) car.ws.splice(i, 1);
+  for (const c of car.ws) {
+    c.messages.length = 0;
+    for (const [id, ctx] of c.contexts) if (ctx.done || ctx.cancelled) c.contexts.delete(id);
+  }
 }, 5000);
 
 process.send!({
@@ -47,6 +54,8 @@ process.send!({
     OPENAI_BASE_URL: chat.url,
     ELEVENLABS_API_KEY: 'el-test',
     ELEVENLABS_BASE_URL: el.url,
+    CARTESIA_API_KEY: 'sk_car_test',
+    CARTESIA_BASE_URL: car.url,
     OPENAI_REALTIME_URL: rt.url,
     ...twilio.env(),
   },
@@ -74,6 +83,6 @@ process.on('message', (m: { type: string }) => {
 
 process.on('disconnect', () => {
   clearInterval(trim);
-  void Promise.allSettled([dg.close(), chat.close(), el.close(), rt.close(), twilio.close()]).then(() => process.exit(0));
+  void Promise.allSettled([dg.close(), chat.close(), el.close(), car.close(), rt.close(), twilio.close()]).then(() => process.exit(0));
   setTimeout(() => process.exit(0), 3000).unref();
 });

@@ -27,11 +27,15 @@ export const TURN = { silenceMs: 300, minInterruptionMs: 150 } as const;
 /**
  * The latency the providers and the turn rules add by construction, which the
  * voice-to-voice overhead subtracts:
- *   pipeline: endpointing (300) + STT final (150) + LLM first token (300) + TTS first byte (150) = 900 ms
+ *   pipeline, before issue 20: endpointing (300) + STT final (150) + LLM first token (300) + TTS first byte (150) = 900 ms;
+ *     since: Silero's pause on the clip + LLM first token + first clause + TTS first byte, per clip
+ *     (turn-expectation.ts; the STT final overlaps the speculative reply), ~708 ms for `question`
  *   realtime: server VAD silence (300) + first delta (300) = 600 ms
  */
 export const EXPECTED_V2V_MS = {
   pipeline: TURN.silenceMs + LATENCY.sttFinalMs + LATENCY.llmFirstTokenMs + LATENCY.ttsFirstByteMs,
+  /** The same pipeline speaking through Cartesia (same fixed TTS first byte). */
+  'pipeline-cartesia': TURN.silenceMs + LATENCY.sttFinalMs + LATENCY.llmFirstTokenMs + LATENCY.ttsFirstByteMs,
   realtime: TURN.silenceMs + LATENCY.realtimeFirstDeltaMs,
 } as const;
 
@@ -51,7 +55,7 @@ export const AGENT_IDLE_MS = 700;
 /** Deepgram's fake counts a 20 ms block as speech from this RMS (its default), so we do too. */
 export const SPEECH_RMS = 500;
 
-export type EngineKind = 'pipeline' | 'realtime';
+export type EngineKind = 'pipeline' | 'pipeline-cartesia' | 'realtime';
 
 export interface RunRequest {
   type: 'run';
@@ -73,6 +77,8 @@ export interface CallerResults {
   framesSent: number;
   framesReceived: number;
   v2vMs: number[];
+  /** Which caller clip each v2vMs sample ended (the turn rule's cost depends on the audio). */
+  v2vClips: Array<'question' | 'hello'>;
   noAnswer: number;
   bargeInMs: number[];
   bargeInMissed: number;

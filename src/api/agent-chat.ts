@@ -12,7 +12,10 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { AppContext } from '../context.js';
 import { VoxgateError, validationFailed } from '../errors.js';
-import { createLlmClient, type ChatMessage, type LlmEvent } from '../providers/llm/index.js';
+import { randomUUID } from 'node:crypto';
+import { createAgentLlm, type ChatMessage, type LlmClient, type LlmEvent } from '../providers/llm/index.js';
+import { decryptSecret } from '../crypto/index.js';
+import type { Agent } from '../store/types.js';
 import { fillTemplate } from '../engine/template.js';
 import { assertReadable } from './auth-context.js';
 import { errorResponses, IdParams, StringMap } from './schemas.js';
@@ -35,6 +38,51 @@ const ChatBody = Type.Object(
 /** Passages added to the system prompt: enough context, not a prompt flood. */
 const KNOWLEDGE_PASSAGES = 3;
 const DEFAULT_OPENAI_BASE = 'https://api.openai.com/v1';
+
+/** A text agent without a model (it has a conversation server) never reaches the built-in LLM. */
+const DEFAULT_CHAT_MODEL = 'gpt-4o-mini';
+
+/**
+ * The agent's brain for one chat exchange (API.md: the same protocols as calls; a webhook gets
+ * one `turn` POST, a WebSocket one connection). Failures are the request's error, not apologies.
+ */
+function chatLlm(ctx: AppContext, agent: Agent, chatId: string, variables: Record<string, string>): LlmClient {
+  let env: Promise<Record<string, string>> | null = null;
+  const envVar = async (name: string): Promise<string | undefined> => {
+    env ??= ctx.store.getEnvVars(agent.id).then((sealed) => {
+      const plain: Record<string, string> = {};
+      for (const [k, v] of Object.entries(sealed)) {
+        try {
+          plain[k] = decryptSecret(ctx.secrets.envVarKey, v);
+        } catch {
+          ctx.log.warn({ envVar: k, agentId: agent.id }, 'env var cannot be decrypted (SECRETS_KEY changed?)');
+        }
+      }
+      return plain;
+    });
+    return (await env)[name];
+  };
+  const llm = agent.llm;
+  const secretEnv = llm && (llm.provider === 'webhook' || llm.provider === 'websocket') ? llm.secretEnv : undefined;
+  const vars = { ...(agent.variables ?? {}), ...variables };
+  return createAgentLlm(llm, ctx.config.providers.openai, {
+    callId: chatId,
+    agentId: agent.id,
+    direction: 'chat',
+    fromNumber: null,
+    toNumber: null,
+    variables: vars,
+    metadata: {},
+    call: () => ({ id: chatId, agentId: agent.id, direction: 'chat', variables: vars, metadata: {} }),
+    secret: async () => (secretEnv ? envVar(secretEnv) : undefined),
+    envVar,
+    allowPrivateUrls: ctx.config.allowPrivateUrls,
+    log: ctx.log,
+    system: (text) => ctx.log.warn({ agentId: agent.id, chatId, note: text }, 'conversation server problem in a chat'),
+    onFailure: 'throw',
+    notices: false,
+  });
+}
 
 const sse = (event: string, data: unknown): string => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 
@@ -59,7 +107,8 @@ export async function agentChatRoutes(app: FastifyInstance, opts: { ctx: AppCont
       if (agent.architecture !== 'text') {
         throw validationFailed('only text agents chat; voice agents take calls', [{ field: 'architecture', message: 'must be "text"' }]);
       }
-      if (!openai.apiKey && openai.baseUrl === DEFAULT_OPENAI_BASE) {
+      const builtIn = !agent.llm || agent.llm.provider === 'openai';
+      if (builtIn && !openai.apiKey && openai.baseUrl === DEFAULT_OPENAI_BASE) {
         throw new VoxgateError('provider_not_configured', 'the LLM is not configured: set OPENAI_API_KEY or OPENAI_BASE_URL');
       }
 
@@ -75,9 +124,13 @@ export async function agentChatRoutes(app: FastifyInstance, opts: { ctx: AppCont
 
       const abort = new AbortController();
       req.raw.on('close', () => abort.abort());
-      const llm = createLlmClient(openai);
+      const chatId = `chat_${randomUUID()}`;
+      const llm = chatLlm(ctx, agent, chatId, req.body.variables ?? {});
+      llm.open?.({ unprompted: () => {}, failed: () => {} });
+      const startedAt = Date.now();
+      const closeBrain = (endReason: string) => llm.close?.({ endReason, durationSeconds: Math.round((Date.now() - startedAt) / 1000) });
       const events = llm
-        .stream({ model: agent.model!, messages, temperature: agent.temperature ?? undefined, signal: abort.signal })
+        .stream({ model: agent.model ?? DEFAULT_CHAT_MODEL, turnId: chatId, messages, temperature: agent.temperature ?? undefined, signal: abort.signal })
         [Symbol.asyncIterator]();
 
       // Wait for the first event before committing to a 200 stream.
@@ -85,6 +138,7 @@ export async function agentChatRoutes(app: FastifyInstance, opts: { ctx: AppCont
       try {
         first = await events.next();
       } catch (err) {
+        closeBrain('error');
         throw toVoxgateError(err);
       }
 
@@ -106,6 +160,7 @@ export async function agentChatRoutes(app: FastifyInstance, opts: { ctx: AppCont
         } catch (err) {
           if (!abort.signal.aborted) out.write(sse('error', toVoxgateError(err).toBody()));
         } finally {
+          closeBrain(abort.signal.aborted ? 'client_gone' : 'completed');
           out.end();
         }
       })();

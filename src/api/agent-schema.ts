@@ -6,13 +6,14 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { Agent, Architecture } from '../store/types.js';
 import type { ErrorDetail } from '../errors.js';
 import { AnyObject, Nullable, StringMap } from './schemas.js';
+import { AgentLlmJson, AgentLlmSchema, isServerBrain, llmProblems } from './agent-llm.js';
 
 const lit = <T extends string>(...values: T[]) => Type.Union(values.map((v) => Type.Literal(v)));
 
 export const ArchitectureSchema = lit('pipeline', 'realtime', 'text');
 export const VoiceModeSchema = lit('off', 'web', 'phone', 'web_and_phone');
-const SttSchema = lit('deepgram', 'openai-compatible');
-const TtsSchema = lit('elevenlabs', 'openai-compatible');
+const SttSchema = lit('deepgram', 'deepgram-flux', 'openai-compatible');
+const TtsSchema = lit('elevenlabs', 'cartesia', 'openai-compatible');
 const BuiltinToolSchema = lit('end_call', 'transfer_call');
 
 const TurnDetectionSchema = Type.Object(
@@ -44,8 +45,9 @@ const settable = {
   stt: Nullable(SttSchema),
   sttModel: Nullable(Type.String({ minLength: 1, maxLength: 200 })),
   tts: Nullable(TtsSchema),
+  ttsModel: Nullable(Type.String({ minLength: 1, maxLength: 200 })),
   voiceId: Nullable(Type.String({ minLength: 1, maxLength: 200 })),
-  realtimeProvider: Nullable(Type.Literal('openai')),
+  realtimeProvider: Nullable(Type.Union([Type.Literal('openai'), Type.Literal('xai')])),
   temperature: Nullable(Type.Number({ minimum: 0, maximum: 2 })),
   voiceMode: VoiceModeSchema,
   turnDetection: Nullable(TurnDetectionSchema),
@@ -56,6 +58,8 @@ const settable = {
   disabledTools: Type.Array(BuiltinToolSchema, { uniqueItems: true }),
   active: Type.Boolean(),
   metadata: Nullable(AnyObject),
+  /** Where replies come from (agent-llm.ts); null: the built-in LLM. */
+  llm: Nullable(AgentLlmSchema),
 };
 
 function allOptional<T extends Record<string, TSchema>>(props: T) {
@@ -79,6 +83,7 @@ export const AgentJson = Type.Object({
   stt: Nullable(Type.String()),
   sttModel: Nullable(Type.String()),
   tts: Nullable(Type.String()),
+  ttsModel: Nullable(Type.String()),
   voiceId: Nullable(Type.String()),
   realtimeProvider: Nullable(Type.String()),
   temperature: Nullable(Type.Number()),
@@ -90,6 +95,7 @@ export const AgentJson = Type.Object({
   disabledTools: Type.Array(Type.String()),
   active: Type.Boolean(),
   metadata: Nullable(Type.Object({}, { additionalProperties: true })),
+  llm: Nullable(AgentLlmJson),
   createdAt: Type.String(),
   updatedAt: Type.String(),
 });
@@ -112,6 +118,8 @@ export function agentProblems(agent: Partial<Agent>): ErrorDetail[] {
   const arch = agent.architecture;
   const required = arch ? REQUIRED_BY_ARCHITECTURE[arch] : (['name', 'architecture', 'systemPrompt'] as const);
   for (const field of required) {
+    // A conversation server writes the replies itself: no model to name (API.md, `llm`).
+    if (field === 'model' && isServerBrain(agent.llm)) continue;
     if (isMissing(agent[field])) {
       problems.push({
         field,
@@ -123,6 +131,7 @@ export function agentProblems(agent: Partial<Agent>): ErrorDetail[] {
   if (arch === 'text' && agent.voiceMode !== undefined && agent.voiceMode !== 'off') {
     problems.push({ field: 'voiceMode', path: 'body/voiceMode', message: 'a text agent cannot take calls: voiceMode must be "off"' });
   }
+  problems.push(...llmProblems(agent.llm));
   return problems;
 }
 
@@ -138,6 +147,7 @@ export function agentToJson(a: Agent): Static<typeof AgentJson> {
     stt: a.stt,
     sttModel: a.sttModel,
     tts: a.tts,
+    ttsModel: a.ttsModel,
     voiceId: a.voiceId,
     realtimeProvider: a.realtimeProvider,
     temperature: a.temperature,
@@ -149,6 +159,7 @@ export function agentToJson(a: Agent): Static<typeof AgentJson> {
     disabledTools: a.disabledTools,
     active: a.active,
     metadata: a.metadata,
+    llm: a.llm ?? null,
     createdAt: a.createdAt,
     updatedAt: a.updatedAt,
   };

@@ -9,7 +9,7 @@ import type { AppContext } from '../context.js';
 import { PageOf, PageQuery } from './paging.js';
 import { errorResponses, IdParams } from './schemas.js';
 import { AgentJson, CreateAgentBody, PatchAgentBody } from './agent-schema.js';
-import { createAgent, deleteAgent, getAgent, listAgents, updateAgent } from '../services/index.js';
+import { CreatedAgentJson, createAgent, deleteAgent, getAgent, listAgents, updateAgent } from '../services/index.js';
 
 type IdParams = Static<typeof IdParams>;
 
@@ -25,7 +25,7 @@ export async function agentRoutes(app: FastifyInstance, opts: { ctx: AppContext 
 
   app.post<{ Body: CreateAgentBody }>(
     '/v1/agents',
-    { config: { scope: 'agents:write' }, schema: { tags, body: CreateAgentBody, response: { 201: AgentJson, ...errorResponses() } } },
+    { config: { scope: 'agents:write' }, schema: { tags, body: CreateAgentBody, response: { 201: CreatedAgentJson, ...errorResponses() } } },
     async (req, reply) => reply.code(201).send(await createAgent(ctx, req.auth, req.body)),
   );
 

@@ -39,6 +39,21 @@ export const CallSchema = Type.Object(
       turns: Type.Integer(),
       p50Ms: Nullable(Type.Number()),
       p95Ms: Nullable(Type.Number()),
+      /**
+       * The last turns' breakdowns (at most 20, oldest first; src/session/latency.ts), for the
+       * console's per-turn latency bars (issue 19). Parts a turn did not have are absent.
+       */
+      recent: Type.Array(
+        Type.Object({
+          endpointingMs: Type.Optional(Type.Number()),
+          sttFinalMs: Type.Optional(Type.Number()),
+          llmFirstTokenMs: Type.Optional(Type.Number()),
+          ttsFirstByteMs: Type.Optional(Type.Number()),
+          firstAudioDeltaMs: Type.Optional(Type.Number()),
+          firstAudioSentMs: Type.Optional(Type.Number()),
+          voiceToVoiceMs: Type.Number(),
+        }),
+      ),
     }),
     createdAt: Type.String(),
   },
@@ -67,6 +82,7 @@ export function callToJson(call: Call): CallJson {
       turns: call.latency?.turns ?? 0,
       p50Ms: call.latency?.p50Ms ?? null,
       p95Ms: call.latency?.p95Ms ?? null,
+      recent: call.latency?.recent ?? [],
     },
     createdAt: call.createdAt,
   };

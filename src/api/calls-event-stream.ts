@@ -8,6 +8,10 @@
  * A stored event that arrives with a gap (the bus is at-most-once) is filled from the store,
  * which always has it: writers store first, publish second.
  *
+ * The bus can also lose messages wholesale: while Redis is away nothing published reaches
+ * anyone. So the reader re-reads the store when the bus is back (`onReconnect`) and at every
+ * keep-alive ping: a reader always gets `call.ended`, at worst one ping interval late.
+ *
  * Ids: stored events carry `id: <seq>`. Partials carry the last stored seq on the bus and are
  * sent WITHOUT an `id:` line, so a browser's lastEventId stays at the last stored event and a
  * resume replays exactly what was stored after it (partials are ephemeral, never replayed).
@@ -19,7 +23,7 @@ import type { FastifyBaseLogger } from 'fastify';
 
 export interface CallEventStreamOptions {
   store: Pick<Store, 'listCallEvents' | 'getCall'>;
-  bus: Pick<EventBus, 'subscribeCallEvents'>;
+  bus: Pick<EventBus, 'subscribeCallEvents' | 'onReconnect'>;
   log: Pick<FastifyBaseLogger, 'warn'>;
   callId: string;
   /** Seq of the last event the client has (Last-Event-ID); 0 for everything. */
@@ -43,6 +47,7 @@ export class CallEventStream {
   private readonly queued: CallEventMessage[] = [];
   private chain: Promise<void> = Promise.resolve();
   private unsubscribe: Unsubscribe | null = null;
+  private offReconnect: (() => void) | null = null;
   private pingTimer: NodeJS.Timeout | null = null;
   private closed = false;
 
@@ -57,7 +62,11 @@ export class CallEventStream {
   async start(): Promise<void> {
     this.unsubscribe = await this.opts.bus.subscribeCallEvents(this.opts.callId, (msg) => this.onLive(msg));
     if (this.closed) return void this.releaseSubscription();
-    this.pingTimer = setInterval(() => this.write(': ping\n\n'), this.opts.pingIntervalMs);
+    this.offReconnect = this.opts.bus.onReconnect(() => this.catchUp('bus reconnected'));
+    this.pingTimer = setInterval(() => {
+      this.write(': ping\n\n');
+      this.catchUp('ping');
+    }, this.opts.pingIntervalMs);
 
     await this.sendStoredAfter(this.lastSent);
     if (this.closed) return;
@@ -79,6 +88,17 @@ export class CallEventStream {
         this.opts.log.warn({ err, callId: this.opts.callId }, 'SSE delivery failed; closing');
         void this.close();
       });
+  }
+
+  /**
+   * Sends whatever the store has that this reader has not seen (messages the bus lost). A
+   * failed read (the store is away too) is tried again at the next ping, not fatal.
+   */
+  private catchUp(why: string): void {
+    if (this.closed || this.replaying) return;
+    this.chain = this.chain
+      .then(() => this.sendStoredAfter(this.lastSent))
+      .catch((err: unknown) => this.opts.log.warn({ err, callId: this.opts.callId, why }, 'SSE catch-up from the store failed; retrying at the next ping'));
   }
 
   private async deliver(msg: CallEventMessage): Promise<void> {
@@ -121,6 +141,8 @@ export class CallEventStream {
     if (this.closed) return;
     this.closed = true;
     if (this.pingTimer) clearInterval(this.pingTimer);
+    this.offReconnect?.();
+    this.offReconnect = null;
     this.queued.length = 0;
     if (!this.res.writableEnded) this.res.end();
     await this.releaseSubscription();

@@ -6,6 +6,7 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest, onSendAsyncHookHandler } from 'fastify';
 import { ProviderError, VoxgateError, type ErrorCode, type ErrorDetail } from '../errors.js';
+import { ServiceUnavailableError, isConnectionError, serviceOf } from '../faults/index.js';
 
 interface AjvIssue {
   instancePath?: string;
@@ -65,6 +66,8 @@ function collapseUnions(issues: AjvIssue[]): AjvIssue[] {
 /** Maps any thrown value to the VoxgateError that describes it to the client. */
 export function toVoxgateError(err: unknown): VoxgateError {
   if (err instanceof VoxgateError) return err;
+  // PostgreSQL or Redis unreachable: 503 `service_unavailable`, never a 500 (API.md, Conventions).
+  if (isConnectionError(err)) return new ServiceUnavailableError(serviceOf(err), err);
   if (err instanceof ProviderError) {
     return new VoxgateError('provider_error', err.message, err.status ? [{ message: `upstream status ${err.status}` }] : [], err.retryable);
   }
@@ -104,6 +107,11 @@ export function errorHandler(err: FastifyError, req: FastifyRequest, reply: Fast
     req.log.error({ err, method: req.method, url: req.url }, 'unhandled error');
   }
   if (reply.sent || reply.raw.headersSent) return;
+  if (ve instanceof ServiceUnavailableError) {
+    req.log.warn({ err: ve.cause, service: ve.service, method: req.method, url: req.url }, 'backing service unreachable; answered 503');
+    // 1 s: outages we ride out are seconds long; a client retrying sooner only adds load.
+    void reply.header('retry-after', '1');
+  }
   void reply.code(ve.status).type('application/json; charset=utf-8').send(ve.toBody());
 }
 

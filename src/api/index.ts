@@ -8,6 +8,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import rateLimit from '@fastify/rate-limit';
 import { Redis } from 'ioredis';
+import { reconnectDelayMs } from '../bus/index.js';
 import type { AppContext } from '../context.js';
 import { VoxgateError } from '../errors.js';
 import { callRoutes } from './calls.js';
@@ -15,6 +16,7 @@ import { webCallRoutes } from './web-calls.js';
 import { campaignRoutes } from './campaigns.js';
 import { authHook, isV1, scopeHook } from './auth.js';
 import { registerIdempotency } from './idempotency.js';
+import { fallbackRateLimitStore } from './rate-limit-store.js';
 import { transformOpenApi } from './openapi-extras.js';
 import { allowedMethods, trackRoutes } from './method-guard.js';
 import { meRoutes } from './me.js';
@@ -26,8 +28,9 @@ import { toolRoutes } from './tools.js';
 import { knowledgeRoutes } from './knowledge.js';
 import { phoneNumberRoutes } from './phone-numbers.js';
 import { mcpPlugin } from '../mcp/index.js';
+import { voiceRoutes } from './voices.js';
 
-export { emptyErrorBody, errorHandler, frameworkErrors } from './error-handler.js';
+export { emptyErrorBody, errorHandler, frameworkErrors, toVoxgateError } from './error-handler.js';
 export { textGuard } from './text-guard.js';
 export { bootstrap } from './bootstrap.js';
 
@@ -59,7 +62,7 @@ export async function apiPlugin(app: FastifyInstance, opts: { ctx: AppContext })
   app.addHook('onRequest', authHook(ctx));
   app.addHook('preParsing', scopeHook);
 
-  const redis = ctx.config.redisUrl ? new Redis(ctx.config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1 }) : null;
+  const redis = ctx.config.redisUrl ? rateLimitRedis(ctx, ctx.config.redisUrl) : null;
   if (redis) app.addHook('onClose', async () => void redis.disconnect());
   await app.register(rateLimit, {
     global: true,
@@ -69,7 +72,7 @@ export async function apiPlugin(app: FastifyInstance, opts: { ctx: AppContext })
     keyGenerator: (req: FastifyRequest) => req.auth?.keyId ?? `ip:${req.ip}`,
     // Only authenticated /v1 traffic is limited per key; docs and public routes are not.
     allowList: (req: FastifyRequest) => !isV1(req.routeOptions.url) || !req.auth,
-    ...(redis ? { redis, nameSpace: 'voxgate-rl-' } : {}),
+    ...(redis ? { store: fallbackRateLimitStore({ redis, nameSpace: 'voxgate-rl-', onFallback: rateLimitFallbackReporter(ctx) }) } : {}),
     addHeaders: { 'x-ratelimit-limit': true, 'x-ratelimit-remaining': true, 'x-ratelimit-reset': true, 'retry-after': true },
     errorResponseBuilder: (_req, context) =>
       new VoxgateError('rate_limited', `rate limit of ${context.max} requests per minute exceeded; retry in ${context.after}`, [], true),
@@ -85,6 +88,7 @@ export async function apiPlugin(app: FastifyInstance, opts: { ctx: AppContext })
   await app.register(toolRoutes, opts);
   await app.register(knowledgeRoutes, opts);
   await app.register(phoneNumberRoutes, opts);
+  await app.register(voiceRoutes, opts);
 
   await app.register(callRoutes, opts);
   await app.register(webCallRoutes, opts);
@@ -92,6 +96,34 @@ export async function apiPlugin(app: FastifyInstance, opts: { ctx: AppContext })
   // MCP (/mcp) runs the same service functions as the routes above, with the same keys.
   await app.register(mcpPlugin, opts);
   registerV1CatchAll(app);
+}
+
+/**
+ * The rate limiter's own Redis connection. 250 ms per command: a rate-limit check sits in
+ * front of every `/v1` request, and a Redis that stopped answering (partition, frozen host)
+ * must cost a request at most that before it is counted on this node instead. Without the
+ * offline queue a command while reconnecting fails at once rather than waiting for Redis.
+ */
+function rateLimitRedis(ctx: AppContext, url: string): Redis {
+  const redis = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 1, commandTimeout: 250, enableOfflineQueue: false, retryStrategy: reconnectDelayMs });
+  // ioredis reconnects by itself; without a listener it would print every attempt to stderr.
+  redis.on('error', () => undefined);
+  redis.on('ready', () => ctx.log.debug('rate limiter: redis connected'));
+  return redis;
+}
+
+/** 10 s between "counting per node" warnings: one line per outage-ish, not one per request. */
+const FALLBACK_LOG_INTERVAL_MS = 10_000;
+
+function rateLimitFallbackReporter(ctx: AppContext): (err: Error) => void {
+  let lastLogMs = 0;
+  return (err) => {
+    ctx.metrics.faults.rateLimitFallbacks.inc();
+    const now = Date.now();
+    if (now - lastLogMs < FALLBACK_LOG_INTERVAL_MS) return;
+    lastLogMs = now;
+    ctx.log.warn({ err: err.message }, 'rate limits counted on this node: Redis is unreachable');
+  };
 }
 
 /** The 405 (with the methods for `Allow`) or 404 for a request no route serves. */

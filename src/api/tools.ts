@@ -15,6 +15,10 @@ import { notFound, validationFailed, VoxgateError } from '../errors.js';
 import { checkUrlAllowed } from '../net/index.js';
 import { assertReadable, assertWritable } from './auth-context.js';
 import { AnyObject, errorResponses, Nullable, StringMap } from './schemas.js';
+import { CALENDLY_TOOL_NAMES } from '../tools/index.js';
+import { ToolJson, toolToJson } from './tool-json.js';
+import { isCalendlyPresetTool, removeCalendlyPreset } from '../services/index.js';
+import { calendlyPresetRoutes } from './tools-calendly.js';
 
 export const BUILTIN_TOOLS = ['end_call', 'transfer_call'] as const;
 /** OpenAI function names: letters, digits, `_` and `-`, at most 64. */
@@ -37,28 +41,6 @@ const CreateTool = Type.Object(
 );
 type CreateTool = Static<typeof CreateTool>;
 
-const ToolJson = Type.Object({
-  name: Type.String(),
-  description: Type.String(),
-  parameters: AnyObject,
-  url: Type.String(),
-  method: Type.String(),
-  headers: Nullable(Type.Record(Type.String(), Type.String())),
-  timeoutMs: Type.Integer(),
-  createdAt: Type.String(),
-});
-
-const toolToJson = (t: AgentTool) => ({
-  name: t.name,
-  description: t.description,
-  parameters: t.parameters,
-  url: t.url,
-  method: t.method,
-  headers: t.headers,
-  timeoutMs: t.timeoutMs,
-  createdAt: t.createdAt,
-});
-
 // strict: false — tool schemas written for OpenAI often carry keywords Ajv does not know.
 const ajv = new Ajv({ strict: false });
 
@@ -80,6 +62,7 @@ export function checkParametersSchema(schema: Record<string, unknown>): void {
 export async function toolRoutes(app: FastifyInstance, opts: { ctx: AppContext }): Promise<void> {
   const { ctx } = opts;
   const tags = ['agents'];
+  await app.register(calendlyPresetRoutes, opts);
 
   app.get<{ Params: Static<typeof AgentParams> }>(
     '/v1/agents/:id/tools',
@@ -106,6 +89,15 @@ export async function toolRoutes(app: FastifyInstance, opts: { ctx: AppContext }
       const b = req.body;
       if ((BUILTIN_TOOLS as readonly string[]).includes(b.name)) {
         throw validationFailed(`${b.name} is a built-in tool name`, [{ field: 'name', path: 'body/name', message: 'collides with a built-in tool' }]);
+      }
+      if (CALENDLY_TOOL_NAMES.includes(b.name)) {
+        throw validationFailed(`${b.name} is reserved for the Calendly preset (POST /v1/agents/:id/tools/calendly)`, [
+          { field: 'name', path: 'body/name', message: 'reserved for the Calendly preset' },
+        ]);
+      }
+      const internal = Object.keys(b.headers ?? {}).find((h) => h.toLowerCase().startsWith('x-voxgate-'));
+      if (internal) {
+        throw validationFailed(`header ${internal} is reserved for voxgate`, [{ field: 'headers', path: `body/headers/${internal}`, message: 'x-voxgate-* headers are reserved' }]);
       }
       checkParametersSchema(b.parameters);
       // Placeholders are filled at call time; check the URL with them neutralised, which
@@ -139,6 +131,12 @@ export async function toolRoutes(app: FastifyInstance, opts: { ctx: AppContext }
     async (req, reply) => {
       const agent = await ctx.store.getAgent(req.params.id);
       assertWritable(req.auth, agent, 'agent', req.params.id);
+      // A preset's tools go together: deleting one of them deletes the preset.
+      const tool = (await ctx.store.listTools(agent.id)).find((t) => t.name === req.params.name);
+      if (tool && isCalendlyPresetTool(tool)) {
+        await removeCalendlyPreset(ctx, req.auth, agent.id);
+        return reply.code(204).send();
+      }
       if (!(await ctx.store.deleteTool(agent.id, req.params.name))) throw notFound('tool', req.params.name);
       return reply.code(204).send();
     },

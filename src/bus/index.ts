@@ -18,3 +18,5 @@ export async function createBus(config: Config, options: BusOptions = {}): Promi
   }
   return new MemoryBus(options);
 }
+export { publishControlWithRetry, CONTROL_RETRY_DELAYS_MS, type ControlRetryDeps } from './control-retry.js';
+export { reconnectDelayMs } from './options.js';

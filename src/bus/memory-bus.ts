@@ -20,6 +20,11 @@ export class MemoryBus implements EventBus {
     this.onError = options.onError ?? defaultOnError;
   }
 
+  /** An in-process bus never loses its connection. */
+  onReconnect(_handler: () => void): () => void {
+    return () => undefined;
+  }
+
   async publishCallEvent(msg: CallEventMessage): Promise<void> {
     deliver(this.calls.get(msg.callId), msg, this.onError);
   }

@@ -1,3 +1,5 @@
+import { isConnectionError } from '../faults/index.js';
+
 /** Options shared by both buses. */
 export interface BusOptions {
   /**
@@ -15,6 +17,11 @@ export interface BusOptions {
 export const DEFAULT_PREFIX = 'voxgate';
 
 export function defaultOnError(err: unknown): void {
+  if (isConnectionError(err)) {
+    // Once per outage (redis-bus.ts throttles): the client reconnects by itself.
+    process.emitWarning(`event bus connection lost, reconnecting: ${err instanceof Error ? err.message : String(err)}`, 'VoxgateBusWarning');
+    return;
+  }
   process.emitWarning(`event bus handler failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`, 'VoxgateBusWarning');
 }
 
@@ -28,4 +35,13 @@ export function deliver<T>(set: ReadonlySet<(msg: T) => void> | undefined, msg: 
       onError(err);
     }
   }
+}
+
+/**
+ * Reconnect every 50, 100, … ms up to every 500 ms (ioredis' default caps at 2 s). A
+ * connection attempt costs Redis nothing, and the cap is how late a node hears the bus again
+ * after an outage: SSE catch-up and call control wait for it.
+ */
+export function reconnectDelayMs(attempt: number): number {
+  return Math.min(attempt * 50, 500);
 }

@@ -14,7 +14,8 @@
  */
 import { Redis } from 'ioredis';
 import type { CallControlMessage, CallEventMessage, EventBus, Unsubscribe } from './types.js';
-import { DEFAULT_PREFIX, defaultOnError, deliver, type BusOptions } from './options.js';
+import { DEFAULT_PREFIX, defaultOnError, deliver, reconnectDelayMs, type BusOptions } from './options.js';
+import { ServiceUnavailableError, asUnavailable, isConnectionError } from '../faults/index.js';
 
 type Handler = (msg: unknown) => void;
 
@@ -31,6 +32,9 @@ export class RedisBus implements EventBus {
   /** SUBSCRIBE commands sent but not yet acknowledged, by channel. */
   private readonly pending = new Map<string, Promise<unknown>>();
   private readonly controlChannel: string;
+  private readonly reconnectHandlers = new Set<() => void>();
+  /** The subscriber lost its connection since it was last ready: its next `ready` is a reconnect. */
+  private subLost = false;
   private closed = false;
 
   private constructor(
@@ -41,15 +45,59 @@ export class RedisBus implements EventBus {
   ) {
     this.controlChannel = `${prefix}:control`;
     sub.on('message', (channel: string, raw: string) => this.dispatch(channel, raw));
+    sub.on('close', () => {
+      if (!this.closed) this.subLost = true;
+    });
+    sub.on('ready', () => {
+      if (!this.subLost || this.closed) return;
+      this.subLost = false;
+      void this.announceReconnect();
+    });
+  }
+
+  /**
+   * ioredis re-sends this node's SUBSCRIBEs on `ready` (autoResubscribe). A PING on the same
+   * connection is answered after them (one connection runs its commands in order), so once it
+   * is answered every subscription is back and readers may re-read the store without missing
+   * anything published after that.
+   */
+  private async announceReconnect(): Promise<void> {
+    try {
+      await this.sub.ping();
+    } catch {
+      return; // lost again before it settled: the next `ready` announces
+    }
+    for (const handler of this.reconnectHandlers) {
+      try {
+        handler();
+      } catch (err) {
+        this.onError(err);
+      }
+    }
+  }
+
+  onReconnect(handler: () => void): () => void {
+    const entry = (): void => handler();
+    this.reconnectHandlers.add(entry);
+    return () => void this.reconnectHandlers.delete(entry);
   }
 
   static async connect(url: string, options: BusOptions = {}): Promise<RedisBus> {
     const onError = options.onError ?? defaultOnError;
     const make = (name: string): Redis => {
-      const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: MAX_RETRIES_PER_REQUEST, connectionName: name });
+      const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: MAX_RETRIES_PER_REQUEST, connectionName: name, retryStrategy: reconnectDelayMs });
       // Connection errors are reported here; ioredis reconnects by itself and re-subscribes
-      // the subscriber's channels after a reconnect (autoResubscribe).
-      client.on('error', onError);
+      // the subscriber's channels after a reconnect (autoResubscribe). One report per outage:
+      // ioredis emits an error for every reconnect attempt (every 50 ms..2 s).
+      let reported = false;
+      client.on('ready', () => (reported = false));
+      client.on('error', (err: unknown) => {
+        if (isConnectionError(err)) {
+          if (reported) return;
+          reported = true;
+        }
+        onError(err);
+      });
       return client;
     };
     const pub = make('voxgate-pub');
@@ -95,7 +143,7 @@ export class RedisBus implements EventBus {
         await ack;
       } catch (err) {
         await this.remove(channel, entry);
-        throw err;
+        throw asUnavailable('bus', err);
       } finally {
         if (this.pending.get(channel) === ack) this.pending.delete(channel);
       }
@@ -119,7 +167,19 @@ export class RedisBus implements EventBus {
   }
 
   async publishCallEvent(msg: CallEventMessage): Promise<void> {
-    await this.pub.publish(this.callChannel(msg.callId), JSON.stringify(msg));
+    await this.publish(this.callChannel(msg.callId), JSON.stringify(msg));
+  }
+
+  private async publish(channel: string, payload: string): Promise<void> {
+    // Not connected: fail now rather than wait in ioredis' offline queue for reconnects. A
+    // publish is at-most-once anyway; callers retry what must arrive (control) and readers
+    // re-read the store for the rest.
+    if (this.pub.status !== 'ready') throw new ServiceUnavailableError('bus', new Error(`redis connection is ${this.pub.status}`));
+    try {
+      await this.pub.publish(channel, payload);
+    } catch (err) {
+      throw asUnavailable('bus', err);
+    }
   }
 
   subscribeCallEvents(callId: string, handler: (msg: CallEventMessage) => void): Promise<Unsubscribe> {
@@ -127,7 +187,7 @@ export class RedisBus implements EventBus {
   }
 
   async publishControl(msg: CallControlMessage): Promise<void> {
-    await this.pub.publish(this.controlChannel, JSON.stringify(msg));
+    await this.publish(this.controlChannel, JSON.stringify(msg));
   }
 
   subscribeControl(handler: (msg: CallControlMessage) => void): Promise<Unsubscribe> {
@@ -135,7 +195,12 @@ export class RedisBus implements EventBus {
   }
 
   async ping(): Promise<void> {
-    await this.pub.ping();
+    if (this.pub.status !== 'ready') throw new ServiceUnavailableError('bus', new Error(`redis connection is ${this.pub.status}`));
+    try {
+      await this.pub.ping();
+    } catch (err) {
+      throw asUnavailable('bus', err);
+    }
     if (this.sub.status !== 'ready') throw new Error(`redis subscriber connection is ${this.sub.status}`);
   }
 
@@ -144,6 +209,7 @@ export class RedisBus implements EventBus {
     this.closed = true;
     this.handlers.clear();
     this.pending.clear();
+    this.reconnectHandlers.clear();
     await Promise.all(
       [this.pub, this.sub].map((c) =>
         c.quit().then(

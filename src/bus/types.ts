@@ -35,5 +35,11 @@ export interface EventBus {
   /** Every control message for any call; the node checks whether it holds that call. */
   subscribeControl(handler: (msg: CallControlMessage) => void): Promise<Unsubscribe>;
   ping(): Promise<void>;
+  /**
+   * Calls `handler` each time the bus is back after losing its connection, once this node's
+   * subscriptions are in place again. Whatever was published meanwhile is gone (pub/sub has no
+   * replay), so readers re-read from the store here. The in-process bus never disconnects.
+   */
+  onReconnect(handler: () => void): () => void;
   close(): Promise<void>;
 }

@@ -4,6 +4,7 @@
  * of order"), so this only ever moves a call forward (lifecycle.ts).
  */
 import type { AppContext } from '../context.js';
+import { publishControlWithRetry } from '../bus/index.js';
 import type { Call, CallStatus } from '../store/types.js';
 import { advanceCall, finishCall, isTerminal, type CallPatch } from './lifecycle.js';
 
@@ -73,9 +74,7 @@ export async function applyCarrierStatus(ctx: AppContext, report: CarrierStatusR
     // call announced there): tell it the call is over. (Live media elsewhere was told inside
     // finishCall, which then waits for that node to write the record.)
     const reason = updated.endReason ?? endReasonFor(report.status);
-    await ctx.bus
-      .publishControl({ callId: call.id, control: { command: 'end', reason } })
-      .catch((err: unknown) => ctx.log.warn({ err, callId: call.id }, 'control end not published'));
+    await publishControlWithRetry({ bus: ctx.bus, log: ctx.log, retries: ctx.metrics.faults.controlRetries }, { callId: call.id, control: { command: 'end', reason } });
   }
   return 'applied';
 }

@@ -15,6 +15,7 @@
 import type { AppContext } from '../context.js';
 import type { Call, CallEvent, CallEventType, CallStatus } from '../store/types.js';
 import { TERMINAL_CALL_STATUSES } from '../store/types.js';
+import { publishControlWithRetry } from '../bus/index.js';
 
 type Ctx = Pick<AppContext, 'store' | 'bus' | 'log' | 'now'>;
 export type CallPatch = Partial<Omit<Call, 'id' | 'owner' | 'createdAt' | 'status'>>;
@@ -76,7 +77,7 @@ export function endedData(call: Call): Record<string, unknown> {
 export const REMOTE_FINISH_GRACE_MS = 5000;
 const REMOTE_FINISH_POLL_MS = 50;
 
-type FinishCtx = Pick<AppContext, 'store' | 'bus' | 'log' | 'now' | 'calls'>;
+type FinishCtx = Pick<AppContext, 'store' | 'bus' | 'log' | 'now' | 'calls'> & { metrics?: AppContext['metrics'] };
 
 /**
  * Makes a call terminal with the status the reporter knows best (Twilio's `busy`, our
@@ -109,9 +110,7 @@ export async function finishCall(ctx: FinishCtx, call: Call, status: CallStatus,
   // Only a shared bus can have other nodes behind it (the in-process bus is one node's alone).
   if (call.status === 'in-progress' && opts.remote !== 'here' && ctx.bus.kind !== 'memory') {
     const reason = patch.endReason ?? call.endReason ?? status;
-    await ctx.bus
-      .publishControl({ callId: call.id, control: { command: 'end', reason, status } })
-      .catch((err: unknown) => ctx.log.warn({ err, callId: call.id }, 'control end not published'));
+    await publishControlWithRetry({ bus: ctx.bus, log: ctx.log, retries: ctx.metrics?.faults.controlRetries }, { callId: call.id, control: { command: 'end', reason, status } });
     const finished = awaitRemote(ctx, call, status, patch);
     if (opts.remote === 'background') {
       finished.catch((err: unknown) => ctx.log.warn({ err, callId: call.id }, 'finishing a remote call failed'));

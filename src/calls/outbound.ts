@@ -50,6 +50,10 @@ export async function placeOutboundCall(ctx: AppContext, req: OutboundRequest): 
   const from = await chooseFromNumber(ctx, req, agent);
   if (!ctx.twilio) throw new VoxgateError('provider_not_configured', 'Twilio is not configured (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN)');
   if (ctx.draining) throw new VoxgateError('unavailable', 'this node is shutting down and takes no new calls', [], true);
+  if (ctx.load.overloaded) {
+    ctx.metrics.faults.callsRefused.inc({ channel: 'outbound', reason: 'overloaded' });
+    throw new VoxgateError('unavailable', 'this node is overloaded and takes no new calls right now; retry shortly', [], true);
+  }
 
   const now = ctx.now().toISOString();
   let call = await ctx.store.createCall({

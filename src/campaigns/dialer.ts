@@ -26,6 +26,8 @@ import { VoxgateError } from '../errors.js';
 import { mayDialAt, scheduleEnded } from './schedule.js';
 import { ATTEMPT_METADATA_KEY, answered, attemptFailed, attemptRefused, callAttempt, releaseClaim, type ContactPatch } from './outcomes.js';
 import type { ExtractionOutcome } from './extraction.js';
+import { SupervisedLoop, isConnectionError } from '../faults/index.js';
+import type { Counter } from 'prom-client';
 
 export interface DialerQueue {
   /**
@@ -55,6 +57,10 @@ export interface DialerOptions {
   /** False while the process drains: no new calls, outcomes still recorded. */
   mayPlaceCalls?: () => boolean;
   intervalMs?: number;
+  /** Longest wait between passes while they keep failing (the store is away). */
+  maxBackoffMs?: number;
+  /** `voxgate_loop_errors_total`: failed passes are counted under `loop="dialer"`. */
+  loopErrors?: Counter<'loop'>;
   /** A `calling` contact with no call record after this long lost its attempt (crash mid-placement). */
   placementTimeoutMs?: number;
   /** A call still queued/ringing after this long is stale (Twilio gives up ringing after ~60 s). */
@@ -80,24 +86,36 @@ export class Dialer {
   private readonly scanned = new Set<string>();
   private readonly background = new Set<Promise<void>>();
   private ticking: Promise<void> | null = null;
-  private timer: NodeJS.Timeout | null = null;
+  private loop: SupervisedLoop | null = null;
 
   constructor(private readonly opts: DialerOptions) {
     this.store = opts.store;
     this.queue = opts.queue ?? new StoreDialerQueue(opts.store);
   }
 
+  /**
+   * Ticks under supervision: a pass that fails (the store went away) is logged, counted and
+   * retried with back-off; it never becomes an unhandled rejection that ends the process.
+   */
   start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => void this.tick(), this.opts.intervalMs ?? DEFAULT_TICK_MS);
-    this.timer.unref();
+    if (this.loop) return;
+    this.loop = new SupervisedLoop({
+      name: 'dialer',
+      intervalMs: this.opts.intervalMs ?? DEFAULT_TICK_MS,
+      maxBackoffMs: this.opts.maxBackoffMs,
+      run: () => this.tick(),
+      log: this.opts.log,
+      errors: this.opts.loopErrors,
+    });
+    this.loop.start();
   }
 
   /** Stops ticking and waits for the current tick and any extraction in flight. */
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.ticking;
+    const loop = this.loop;
+    this.loop = null;
+    await loop?.stop();
+    await this.ticking?.catch(() => undefined);
     await this.settled();
   }
 
@@ -125,6 +143,9 @@ export class Dialer {
           await this.reconcile(campaign, now);
           if (status === 'running') await this.dial(campaign, now);
         } catch (err) {
+          // The store itself is away: the whole pass fails and the loop backs off, rather
+          // than logging one error per campaign every second.
+          if (isConnectionError(err)) throw err;
           this.opts.log.error({ err, campaignId: campaign.id }, 'dialer pass failed for campaign');
         }
       }

@@ -26,7 +26,9 @@ export function createDialer(ctx: AppContext, overrides: Partial<DialerOptions> 
     extract: (campaign, callId) => extractCallResult({ store: ctx.store, llm }, campaign, callId),
     now: () => ctx.now(),
     log: ctx.log.child({ component: 'dialer' }),
-    mayPlaceCalls: () => !ctx.draining,
+    // Overloaded: the campaign waits (no attempt is spent) until the node has room again.
+    mayPlaceCalls: () => !ctx.draining && !ctx.load.overloaded,
+    loopErrors: ctx.metrics.faults.loopErrors,
     ...overrides,
   });
 }

@@ -185,6 +185,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/agents/{id}/tools/calendly": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add the Calendly preset (calendly_availability and calendly_book)
+         * @description Adds `calendly_availability` and `calendly_book`, authorised with the personal access token in the agent env var `tokenEnv`.
+         */
+        post: operations["addCalendlyPreset"];
+        /**
+         * Remove the Calendly preset (both of its tools)
+         * @description Remove the Calendly preset (both of its tools)
+         */
+        delete: operations["removeCalendlyPreset"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/agents/{id}/tools": {
         parameters: {
             query?: never;
@@ -409,6 +433,26 @@ export interface paths {
          * @description List the calls of a phone number
          */
         get: operations["listPhoneNumberCalls"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/voices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Voices to pick from: ElevenLabs and Cartesia from their APIs (cached 10 min), OpenAI and xAI documented voices; failing providers in `unavailable`
+         * @description Voices of every TTS/realtime provider; a provider without credentials or that fails is named in `unavailable`.
+         */
+        get: operations["listVoices"];
         put?: never;
         post?: never;
         delete?: never;
@@ -973,7 +1017,7 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /** @description A pipeline agent. Required: architecture, model, name, stt, systemPrompt, tts. */
+        /** @description A pipeline agent. Required: architecture, name, stt, systemPrompt, tts; model unless llm is a conversation server. */
         AgentCreatePipeline: {
             name: string;
             /**
@@ -984,12 +1028,13 @@ export interface components {
             systemPrompt: string;
             firstMessage?: null | string;
             language?: string;
-            model: null | string;
-            stt: null | ("deepgram" | "openai-compatible");
+            model?: null | string;
+            stt: null | ("deepgram" | "deepgram-flux" | "openai-compatible");
             sttModel?: null | string;
-            tts: null | ("elevenlabs" | "openai-compatible");
+            tts: null | ("elevenlabs" | "cartesia" | "openai-compatible");
+            ttsModel?: null | string;
             voiceId?: null | string;
-            realtimeProvider?: null | "openai";
+            realtimeProvider?: null | ("openai" | "xai");
             temperature?: null | number;
             voiceMode?: "off" | "web" | "phone" | "web_and_phone";
             turnDetection?: null | {
@@ -1009,6 +1054,19 @@ export interface components {
             active?: boolean;
             metadata?: null | {
                 [key: string]: unknown;
+            };
+            llm?: null | {
+                provider: "openai" | "openai-compatible" | "webhook" | "websocket";
+                baseUrl?: string;
+                apiKeyEnv?: string;
+                url?: string;
+                secretEnv?: string;
+                timeoutMs?: number;
+            };
+        } | unknown | {
+            llm: {
+                /** @enum {unknown} */
+                provider: "webhook" | "websocket";
             };
         };
         /** @description A realtime agent. Required: architecture, name, realtimeProvider, systemPrompt. */
@@ -1023,11 +1081,12 @@ export interface components {
             firstMessage?: null | string;
             language?: string;
             model?: null | string;
-            stt?: null | ("deepgram" | "openai-compatible");
+            stt?: null | ("deepgram" | "deepgram-flux" | "openai-compatible");
             sttModel?: null | string;
-            tts?: null | ("elevenlabs" | "openai-compatible");
+            tts?: null | ("elevenlabs" | "cartesia" | "openai-compatible");
+            ttsModel?: null | string;
             voiceId?: null | string;
-            realtimeProvider: null | "openai";
+            realtimeProvider: null | ("openai" | "xai");
             temperature?: null | number;
             voiceMode?: "off" | "web" | "phone" | "web_and_phone";
             turnDetection?: null | {
@@ -1048,8 +1107,16 @@ export interface components {
             metadata?: null | {
                 [key: string]: unknown;
             };
+            llm?: null | {
+                provider: "openai" | "openai-compatible" | "webhook" | "websocket";
+                baseUrl?: string;
+                apiKeyEnv?: string;
+                url?: string;
+                secretEnv?: string;
+                timeoutMs?: number;
+            };
         };
-        /** @description A text agent. Required: architecture, model, name, systemPrompt. */
+        /** @description A text agent. Required: architecture, name, systemPrompt; model unless llm is a conversation server. */
         AgentCreateText: {
             name: string;
             /**
@@ -1060,12 +1127,13 @@ export interface components {
             systemPrompt: string;
             firstMessage?: null | string;
             language?: string;
-            model: null | string;
-            stt?: null | ("deepgram" | "openai-compatible");
+            model?: null | string;
+            stt?: null | ("deepgram" | "deepgram-flux" | "openai-compatible");
             sttModel?: null | string;
-            tts?: null | ("elevenlabs" | "openai-compatible");
+            tts?: null | ("elevenlabs" | "cartesia" | "openai-compatible");
+            ttsModel?: null | string;
             voiceId?: null | string;
-            realtimeProvider?: null | "openai";
+            realtimeProvider?: null | ("openai" | "xai");
             temperature?: null | number;
             /** @enum {string} */
             voiceMode?: "off";
@@ -1086,6 +1154,19 @@ export interface components {
             active?: boolean;
             metadata?: null | {
                 [key: string]: unknown;
+            };
+            llm?: null | {
+                provider: "openai" | "openai-compatible" | "webhook" | "websocket";
+                baseUrl?: string;
+                apiKeyEnv?: string;
+                url?: string;
+                secretEnv?: string;
+                timeoutMs?: number;
+            };
+        } | unknown | {
+            llm: {
+                /** @enum {unknown} */
+                provider: "webhook" | "websocket";
             };
         };
         /**
@@ -1153,6 +1234,7 @@ export interface components {
          *       "stt": "deepgram",
          *       "sttModel": "nova-3",
          *       "tts": "elevenlabs",
+         *       "ttsModel": "eleven_flash_v2_5",
          *       "voiceId": "21m00Tcm4TlvDq8ikWAM",
          *       "realtimeProvider": null,
          *       "temperature": 0.7,
@@ -1168,6 +1250,7 @@ export interface components {
          *       "disabledTools": [],
          *       "active": true,
          *       "metadata": null,
+         *       "llm": null,
          *       "createdAt": "2026-01-05T10:00:00.000Z",
          *       "updatedAt": "2026-01-05T10:00:00.000Z"
          *     }
@@ -1183,6 +1266,7 @@ export interface components {
             stt: null | string;
             sttModel: null | string;
             tts: null | string;
+            ttsModel: null | string;
             voiceId: null | string;
             realtimeProvider: null | string;
             temperature: null | number;
@@ -1202,6 +1286,14 @@ export interface components {
             metadata: null | {
                 [key: string]: unknown;
             };
+            llm: null | {
+                provider: string;
+                baseUrl?: string;
+                apiKeyEnv?: string;
+                url?: string;
+                secretEnv?: string;
+                timeoutMs?: number;
+            };
             createdAt: string;
             updatedAt: string;
         };
@@ -1212,11 +1304,12 @@ export interface components {
             firstMessage?: null | string;
             language?: string;
             model?: null | string;
-            stt?: null | ("deepgram" | "openai-compatible");
+            stt?: null | ("deepgram" | "deepgram-flux" | "openai-compatible");
             sttModel?: null | string;
-            tts?: null | ("elevenlabs" | "openai-compatible");
+            tts?: null | ("elevenlabs" | "cartesia" | "openai-compatible");
+            ttsModel?: null | string;
             voiceId?: null | string;
-            realtimeProvider?: null | "openai";
+            realtimeProvider?: null | ("openai" | "xai");
             temperature?: null | number;
             voiceMode?: "off" | "web" | "phone" | "web_and_phone";
             turnDetection?: null | {
@@ -1237,6 +1330,14 @@ export interface components {
             metadata?: null | {
                 [key: string]: unknown;
             };
+            llm?: null | {
+                provider: "openai" | "openai-compatible" | "webhook" | "websocket";
+                baseUrl?: string;
+                apiKeyEnv?: string;
+                url?: string;
+                secretEnv?: string;
+                timeoutMs?: number;
+            };
         };
         AgentTool: {
             name: string;
@@ -1250,6 +1351,7 @@ export interface components {
                 [key: string]: string;
             };
             timeoutMs: number;
+            preset: null | string;
             createdAt: string;
         };
         AgentToolCreate: {
@@ -1264,6 +1366,14 @@ export interface components {
                 [key: string]: string;
             };
             timeoutMs?: number;
+        };
+        Voice: {
+            id: string;
+            name: string;
+            provider: string;
+            language?: string;
+            gender?: string;
+            previewUrl?: string;
         };
         /**
          * @example {
@@ -1340,7 +1450,15 @@ export interface components {
          *       "latency": {
          *         "turns": 7,
          *         "p50Ms": 640,
-         *         "p95Ms": 910
+         *         "p95Ms": 910,
+         *         "recent": [
+         *           {
+         *             "sttFinalMs": 180,
+         *             "llmFirstTokenMs": 240,
+         *             "ttsFirstByteMs": 150,
+         *             "voiceToVoiceMs": 660
+         *           }
+         *         ]
          *       },
          *       "createdAt": "2026-01-05T10:00:58.000Z"
          *     }
@@ -1370,6 +1488,15 @@ export interface components {
                 turns: number;
                 p50Ms: null | number;
                 p95Ms: null | number;
+                recent: {
+                    endpointingMs?: number;
+                    sttFinalMs?: number;
+                    llmFirstTokenMs?: number;
+                    ttsFirstByteMs?: number;
+                    firstAudioDeltaMs?: number;
+                    firstAudioSentMs?: number;
+                    voiceToVoiceMs: number;
+                }[];
             };
             createdAt: string;
         };
@@ -1409,6 +1536,7 @@ export interface components {
             pageUrl: string;
             /** Format: date-time */
             expiresAt: string;
+            warnings: string[];
         };
         WebCallCreate: {
             agentId: string;
@@ -2143,7 +2271,49 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Agent"];
+                    "application/json": {
+                        id: string;
+                        name: string;
+                        architecture: "pipeline" | "realtime" | "text";
+                        systemPrompt: string;
+                        firstMessage: null | string;
+                        language: string;
+                        model: null | string;
+                        stt: null | string;
+                        sttModel: null | string;
+                        tts: null | string;
+                        ttsModel: null | string;
+                        voiceId: null | string;
+                        realtimeProvider: null | string;
+                        temperature: null | number;
+                        voiceMode: "off" | "web" | "phone" | "web_and_phone";
+                        turnDetection: null | {
+                            [key: string]: unknown;
+                        };
+                        pronunciations: null | {
+                            [key: string]: string;
+                        };
+                        variables: null | {
+                            [key: string]: string;
+                        };
+                        knowledgeIds: string[];
+                        disabledTools: string[];
+                        active: boolean;
+                        metadata: null | {
+                            [key: string]: unknown;
+                        };
+                        llm: null | {
+                            provider: string;
+                            baseUrl?: string;
+                            apiKeyEnv?: string;
+                            url?: string;
+                            secretEnv?: string;
+                            timeoutMs?: number;
+                        };
+                        createdAt: string;
+                        updatedAt: string;
+                        warnings: string[];
+                    };
                 };
             };
             /** @description Error: `invalid_json`, `bad_request` */
@@ -2845,6 +3015,237 @@ export interface operations {
             path: {
                 id: string;
                 name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error: `invalid_json`, `bad_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: `forbidden`, `self_approval_forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: `not_found`, `recording_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: `payload_too_large`, `too_many_contacts` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: `validation_failed`, `idempotency_key_reused` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: `provider_not_configured`, `unavailable`, `service_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    addCalendlyPreset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The Calendly event type URI, https://api.calendly.com/event_types/<uuid> */
+                    eventTypeUri: string;
+                    /** @description The agent env var holding the Calendly personal access token */
+                    tokenEnv: string;
+                    /** @description IANA zone the times are spoken in (default UTC) */
+                    timezone?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        preset: "calendly";
+                        eventTypeUri: string;
+                        tokenEnv: string;
+                        timezone: string;
+                        items: components["schemas"]["AgentTool"][];
+                    };
+                };
+            };
+            /** @description Error: `invalid_json`, `bad_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: `forbidden`, `self_approval_forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: `not_found`, `recording_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: `conflict`, `last_admin_key` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: `payload_too_large`, `too_many_contacts` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: `validation_failed`, `idempotency_key_reused` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: `provider_not_configured`, `unavailable`, `service_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    removeCalendlyPreset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
             };
             cookie?: never;
         };
@@ -4271,6 +4672,90 @@ export interface operations {
             };
             /** @description Error: `not_found`, `recording_not_found` */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: `validation_failed`, `idempotency_key_reused` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: `rate_limited` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: `provider_not_configured`, `unavailable`, `service_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listVoices: {
+        parameters: {
+            query?: {
+                /** @description one of elevenlabs, cartesia, openai, xai */
+                provider?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Voice"][];
+                        next_cursor: null;
+                        unavailable: {
+                            provider: string;
+                            reason: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Error: `invalid_json`, `bad_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error: `forbidden`, `self_approval_forbidden` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -7,9 +7,10 @@
  *     220–323, long 403–437, uh-huh 203–297); its `atMs` (the VAD's onset estimate) lags the
  *     true onset by 84–276 ms, and the event comes ~130 ms after `atMs` (two windows).
  *   - "uh huh" (329 ms clip) is confirmed as 256–384 ms of speech; the 150 ms noise burst as none.
- *   - `speech_end` fires `silenceMs` (500) after the last voiced window: speech time must be
- *     measured while windows are still voiced, or the trailing silence of an "uh-huh" counts
- *     as 500 ms more speech and interrupts (the bug the first version had).
+ *   - `speech_end` fires after the VAD's silence (then `silenceMs`, 500; now a 100 ms pause,
+ *     turn-taking.ts): speech time must be measured while windows are still voiced, or the
+ *     trailing silence of an "uh-huh" counts as more speech and interrupts (the bug the first
+ *     version had). Pauses shorter than `silenceMs` keep one speech going (`mergeGapMs`).
  *
  * So time alone cannot separate a 300 ms "uh-huh" from a 300 ms "wait—": words can.
  * The rule (all durations are VAD-confirmed speech from its onset estimate, on the VAD clock,
@@ -24,6 +25,11 @@
  *      "uh huh" interrupted in 3 of 4 alignments.
  *   3. Only backchannel words ("uh-huh", "yeah", "okay"…) → no interruption until
  *      MAX_BACKCHANNEL_MS (1 s): a run of "yeah yeah okay" that long is a turn.
+ * The clock: `check` runs once per *decided* VAD window (VoiceActivityDetector.onWindow), with
+ * that window's end and probability. It used to run per pushed frame with `vad.nowMs` and the
+ * last decided probability; Silero decides in a worker thread, so the two drifted apart by the
+ * inference lag, pushed silence counted as voiced speech, and "uh huh" interrupted one run in two
+ * (issue 14; test/engine/pipeline-backchannel-repeat.test.ts replays that lag on purpose).
  * A wrong call is repaired afterwards: an interruption whose final text is empty or only a
  * backchannel resumes the agent from where it was cut (false-interruption resume, pipeline.ts).
  *
@@ -59,6 +65,8 @@ export function isBackchannel(text: string): boolean {
 export class BargeInDetector {
   private onsetMs = -1;
   private lastVoicedMs = -1;
+  /** The VAD reported a pause at this time (VAD clock); -1 while speech goes on. */
+  private pausedAtMs = -1;
   private fired = false;
   /** Interim transcript of the STT's current segment ('' until one arrives). */
   private words = '';
@@ -68,6 +76,12 @@ export class BargeInDetector {
     private readonly interruptible: boolean,
     /** Probability at or above which a VAD window counts as voiced (the VAD's threshold). */
     private readonly voicedThreshold = 0.5,
+    /**
+     * Pauses shorter than this keep one speech going (the agent's `silenceMs`). The VAD reports
+     * pauses of only 100 ms (turn-taking.ts) so that finished turns end early; the barge-in
+     * rule still sees "wait… [150 ms] stop" as one speech, as it did when the VAD waited silenceMs.
+     */
+    private readonly mergeGapMs = 0,
   ) {}
 
   get enabled(): boolean {
@@ -76,13 +90,18 @@ export class BargeInDetector {
 
   /** VAD speech_start (onset time on the VAD clock). */
   speechStart(atMs: number): void {
+    const resumed = this.onsetMs >= 0 && this.pausedAtMs >= 0 && atMs - this.pausedAtMs < this.mergeGapMs;
+    this.pausedAtMs = -1;
+    if (resumed) return; // the same speech goes on: keep its onset (and whether it fired)
     this.onsetMs = atMs;
     this.lastVoicedMs = atMs;
     this.fired = false;
   }
 
-  speechEnd(): void {
-    this.onsetMs = -1;
+  /** VAD speech_end (a pause); `atMs` is where the speech ended, on the VAD clock. */
+  speechEnd(atMs: number): void {
+    if (this.mergeGapMs > 0) this.pausedAtMs = atMs;
+    else this.onsetMs = -1;
   }
 
   /** The STT's interim text for the segment being spoken (Deepgram interims are cumulative). */
@@ -96,11 +115,11 @@ export class BargeInDetector {
   }
 
   /**
-   * Per frame: true once when the ongoing speech should interrupt the agent. `vadNowMs` is the
-   * VAD clock after the frame, `probability` the VAD's latest window.
+   * Per decided VAD window, in order: true once when the ongoing speech should interrupt the
+   * agent. `vadNowMs` is the window's end on the VAD clock, `probability` that window's.
    */
   check(vadNowMs: number, probability: number, agentActive: boolean): boolean {
-    if (!this.interruptible || this.fired || this.onsetMs < 0 || !agentActive) return false;
+    if (!this.interruptible || this.fired || this.onsetMs < 0 || this.pausedAtMs >= 0 || !agentActive) return false;
     // Only while the caller is still voiced: speech_end comes silenceMs late.
     if (probability < this.voicedThreshold) return false;
     this.lastVoicedMs = vadNowMs;

@@ -6,6 +6,7 @@
  */
 import { ProviderError, isAbortError } from '../errors.js';
 import type { ChatMessage, LlmClient, ToolCall } from '../providers/llm/types.js';
+import { LlmStallError, type StallLimits } from '../providers/llm/index.js';
 import type { TtsProvider, TtsStream } from '../providers/tts/types.js';
 import type { ToolRunner } from '../tools/types.js';
 import type { EngineHost } from './types.js';
@@ -15,6 +16,16 @@ import { UtteranceText } from './pipeline-utterance.js';
 
 /** Tool rounds per reply: a model looping on tools must not hold the caller forever. */
 export const MAX_TOOL_ROUNDS = 5;
+/**
+ * Said when the LLM has produced nothing by the first-token limit, while one retry runs: the
+ * caller hears something within the limit instead of twice its length of silence.
+ */
+export const HOLD_PHRASE = 'Sorry, one moment.';
+/**
+ * Said when the LLM stalls for good (its retry stalled too, or it stopped mid-reply): short, so
+ * it finishes before the caller gives up, and it hands the turn back; the call goes on.
+ */
+export const STALL_APOLOGY = "Sorry, I'm having trouble on my end. Could you say that again?";
 
 export interface ReplyDeps {
   host: EngineHost;
@@ -36,7 +47,8 @@ export interface ReplyTimes {
 export type ReplyOutcome =
   | { kind: 'done'; endsCall: boolean }
   | { kind: 'aborted' }
-  | { kind: 'failed'; provider: string; error: ProviderError };
+  /** `source`: which side broke (an LLM or brain failure still leaves a voice to apologise with). */
+  | { kind: 'failed'; provider: string; error: ProviderError; source: 'llm' | 'tts' };
 
 export class Reply {
   readonly controller = new AbortController();
@@ -138,6 +150,8 @@ export class Reply {
     const chunker = new SentenceChunker();
     const convo = [...messages];
     let retried = false;
+    const limits = host.config.llm;
+    const stallLimits: StallLimits | undefined = limits ? { firstTokenMs: limits.firstTokenTimeoutMs, chunkMs: limits.chunkTimeoutMs } : undefined;
     try {
       for (let round = 0; round <= MAX_TOOL_ROUNDS; round++) {
         let calls: ToolCall[] | null = null;
@@ -145,12 +159,16 @@ export class Reply {
         let said = '';
         this.times.llmStartAt ??= host.nowMs();
         try {
-          for await (const ev of llm.stream({ model, messages: convo, tools: tools?.specs, temperature, signal: this.signal })) {
+          for await (const ev of llm.stream({ model, turnId: this.utteranceId, messages: convo, tools: tools?.specs, temperature, signal: this.signal, stallLimits })) {
             if (ev.type === 'delta') {
               this.times.llmFirstTokenAt ??= host.nowMs();
               gotText = true;
               said += ev.text;
               for (const clause of chunker.push(ev.text)) this.pushClause(tts, clause);
+            } else if (ev.type === 'pause') {
+              const held = chunker.flush();
+              if (held) this.pushClause(tts, held);
+              tts.flush?.();
             } else if (ev.type === 'tool_calls') {
               this.times.llmFirstTokenAt ??= host.nowMs();
               calls = ev.calls;
@@ -158,12 +176,17 @@ export class Reply {
           }
         } catch (err) {
           // One retry where it can help: a retryable failure before anything was said.
-          if (err instanceof ProviderError && err.retryable && !retried && !gotText && !this.signal.aborted) {
+          const silent = !gotText && this.text.text === '';
+          if (err instanceof ProviderError && err.retryable && !retried && silent && !this.signal.aborted) {
             retried = true;
             host.note(`openai: ${err.message}; retried once`);
+            if (err instanceof LlmStallError) this.stallMetric();
+            // A stall has already cost the caller the first-token limit in silence.
+            if (err instanceof LlmStallError) this.pushClause(tts, HOLD_PHRASE);
             round--;
             continue;
           }
+          if (err instanceof LlmStallError && !this.signal.aborted) return this.stalledFor(err, chunker, tts);
           throw err;
         }
         if (this.signal.aborted) break;
@@ -208,8 +231,23 @@ export class Reply {
       this.abort(); // the TTS of a failed reply must not report a finished (empty) utterance
       if (wasAborted) return { kind: 'aborted' };
       const error = err instanceof ProviderError ? err : new ProviderError('openai', String(err), undefined, false);
-      return { kind: 'failed', provider: 'openai', error };
+      return { kind: 'failed', provider: error.provider, error, source: 'llm' };
     }
+  }
+
+  /** The LLM stalled for good: what it said stands, the apology follows, the turn goes back to the caller. */
+  private stalledFor(err: LlmStallError, chunker: SentenceChunker, tts: TtsStream): ReplyOutcome {
+    this.stallMetric();
+    this.deps.host.note(`openai: ${err.message}; apologised, the call goes on`);
+    const rest = chunker.flush();
+    if (rest) this.pushClause(tts, rest);
+    this.pushClause(tts, STALL_APOLOGY);
+    tts.end();
+    return { kind: 'done', endsCall: this.endsCall };
+  }
+
+  private stallMetric(): void {
+    this.deps.host.metrics.providerErrors.inc({ provider: 'openai', kind: 'stall' });
   }
 
   private async pumpAudio(tts: TtsStream): Promise<ReplyOutcome> {
@@ -225,7 +263,7 @@ export class Reply {
       if (this.signal.aborted || isAbortError(err)) return { kind: 'aborted' };
       this.controller.abort(); // stop the LLM too
       const error = err instanceof ProviderError ? err : new ProviderError('tts', String(err), undefined, false);
-      return { kind: 'failed', provider: error.provider, error };
+      return { kind: 'failed', provider: error.provider, error, source: 'tts' };
     }
     if (this.signal.aborted) return { kind: 'aborted' };
     this.text.complete = true;

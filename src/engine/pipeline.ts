@@ -6,7 +6,9 @@
  */
 import { ulawDecode } from '../media/index.js';
 import { pcm16FromBytes } from '../media/index.js';
-import type { ChatMessage } from '../providers/llm/types.js';
+import type { ChatMessage, LlmClient, LlmEvent } from '../providers/llm/types.js';
+import { ScriptedLlm, messagesToTranscript } from '../providers/llm/index.js';
+import type { ProviderError } from '../errors.js';
 import type { SttEvent } from '../providers/stt/types.js';
 import type { ToolRunner } from '../tools/types.js';
 import { DEFAULT_THRESHOLD, createVad as createSileroVad, type VoiceActivityDetector, type VadOptions } from '../vad/index.js';
@@ -16,7 +18,7 @@ import { Reply, type ReplyOutcome } from './pipeline-reply.js';
 import { fillTemplate } from './template.js';
 import { TurnTaking } from './turn-taking.js';
 import { CallerSilence } from './caller-silence.js';
-import type { Engine, EngineHost, PlaybackPosition } from './types.js';
+import type { CallEnd, Engine, EngineHost, PlaybackPosition } from './types.js';
 import { bytesPerMs } from '../transport/types.js';
 
 /** Silence that ends the caller's turn when the agent sets none (VAD default, DEFAULT_SILENCE_MS). */
@@ -55,6 +57,8 @@ class PipelineEngine implements Engine {
   private speculative: Reply | null = null;
   private speculativeText: string | null = null;
   private interrupted: { reply: Reply; heard: string } | null = null;
+  /** A brain's unprompted messages (`say`…), spoken when the agent is not already speaking. */
+  private readonly unpromptedQueue: LlmEvent[][] = [];
   private tools: ToolRunner | null = null;
   private utteranceSeq = 0;
   private closed = false;
@@ -76,7 +80,7 @@ class PipelineEngine implements Engine {
   ) {
     const td = host.agent.turnDetection ?? {};
     this.silenceMs = td.silenceMs ?? DEFAULT_TURN_SILENCE_MS;
-    this.bargeIn = new BargeInDetector(td.minInterruptionMs ?? DEFAULT_MIN_INTERRUPTION_MS, td.interruptible ?? true, td.vadThreshold ?? DEFAULT_THRESHOLD);
+    this.bargeIn = new BargeInDetector(td.minInterruptionMs ?? DEFAULT_MIN_INTERRUPTION_MS, td.interruptible ?? true, td.vadThreshold ?? DEFAULT_THRESHOLD, this.silenceMs);
     this.bytesPerMs = bytesPerMs(host.outputFormat);
     // Preallocated: the largest frame we expect is 20 ms at 16 kHz; bigger frames get a fresh array.
     this.pcm = new Int16Array(host.inputFormat.sampleRate / 50);
@@ -88,8 +92,12 @@ class PipelineEngine implements Engine {
         cancelEarly: () => this.cancelSpeculative(),
         commit: (text) => this.commitTurn(text),
         empty: () => this.emptyTurn(),
+        finalize: () => {
+          if (this.sttReady) this.providers!.stt.finalize();
+        },
       },
       { set: (fn, ms) => this.timer(fn, ms) },
+      { silenceMs: this.silenceMs },
     );
     host.playback.onFirstAudioSent((id, atMs) => this.firstAudioSent(id, atMs));
     host.playback.onUtteranceDone((pos) => this.utteranceDone(pos));
@@ -102,6 +110,7 @@ class PipelineEngine implements Engine {
   }
 
   private preparing: Promise<void> | null = null;
+  private toolsLoaded: Promise<void> | null = null;
 
   private async setUp(): Promise<void> {
     const made = this.deps.providers
@@ -115,6 +124,7 @@ class PipelineEngine implements Engine {
     this.providers = made.providers;
     const { stt, tts } = made.providers;
     stt.onEvent((e) => this.onStt(e));
+    this.turns.providerTurns = stt.capabilities.turns === true;
     // A per-utterance transcription request takes longer than a streaming Finalize.
     if (!stt.capabilities.streaming) this.turns.finalWaitMs = NON_STREAMING_FINAL_WAIT_MS;
     const vadFactory = this.deps.createVad ?? ((o: VadOptions) => createSileroVad({ ...o, log: this.host.log }));
@@ -122,16 +132,25 @@ class PipelineEngine implements Engine {
     const [sttResult, , vad] = await Promise.allSettled([
       stt.connect(this.host.signal),
       tts.prepare(this.host.signal),
-      vadFactory({ sampleRate: this.host.inputFormat.sampleRate as 8000 | 16000, threshold: td.vadThreshold, silenceMs: this.silenceMs }),
+      // The VAD reports pauses; turn-taking decides which of them end the turn.
+      vadFactory({ sampleRate: this.host.inputFormat.sampleRate as 8000 | 16000, threshold: td.vadThreshold, silenceMs: this.turns.shortSilenceMs }),
     ]);
     if (sttResult.status === 'fulfilled') this.sttReady = true;
     else this.host.note(`${made.providers.names.stt}: ${errText(sttResult.reason)}`);
     if (vad.status === 'fulfilled') {
       this.vad = vad.value;
-      this.vad.onEvent((e) => (e.type === 'speech_start' ? this.vadStart(e.atMs) : this.vadEnd()));
+      this.vad.onEvent((e) => (e.type === 'speech_start' ? this.vadStart(e.atMs) : this.vadEnd(e.atMs)));
+      // Per decided window, on the VAD's clock: the barge-in rule must not see pushed-but-undecided
+      // audio as speech (issue 14: a stale probability let an "uh huh" interrupt under load).
+      this.vad.onWindow((p, endMs) => {
+        if (this.closed) return;
+        // The closing apology is not interruptible: cutting it would end the call at once, unheard.
+        if (this.bargeIn.check(endMs, p, this.host.playback.active && this.current !== null && !this.ending)) this.interrupt();
+        this.turns.vadWindow(endMs);
+      });
     }
-    this.host.loadTools().then(
-      (t) => (this.tools = t),
+    this.toolsLoaded = this.host.loadTools().then(
+      (t) => void (this.tools = t),
       (err) => this.host.note(`tools: ${errText(err)}`),
     );
   }
@@ -154,11 +173,20 @@ class PipelineEngine implements Engine {
     const system = fillTemplate(call.overrides.systemPrompt ?? agent.systemPrompt, variables);
     this.history.push({ role: 'system', content: system });
     const greeting = call.overrides.initialGreeting ?? agent.firstMessage;
+    p.llm.open?.({ unprompted: (events) => this.unprompted(events), failed: (err) => this.brainFailed(err) });
     if (greeting) {
       const text = fillTemplate(greeting, variables);
       const reply = this.newReply(false);
       this.current = reply;
       void reply.say(text).then((o) => this.replyFinished(reply, o));
+    } else if (p.llm.capabilities?.greets) {
+      // A conversation server writes the greeting: a request with no user message asks for it.
+      // Its end/transfer runs through the tools, which must be there first.
+      await this.toolsLoaded;
+      if (this.closed || this.ending) return;
+      const reply = this.newReply(false);
+      this.current = reply;
+      void reply.respond([...this.history]).then((o) => this.replyFinished(reply, o));
     }
   }
 
@@ -177,16 +205,16 @@ class PipelineEngine implements Engine {
     const silent = this.silence.pcm(pcm, frame.length / this.inputBytesPerMs);
     if (this.sttReady) this.providers!.stt.write(frame, silent && !this.callerTurnOpen);
     vad.push(pcm);
-    if (this.bargeIn.check(vad.nowMs, vad.probability, this.host.playback.active && this.current !== null)) this.interrupt();
   }
 
   onDtmf(): void {
     // DTMF is not part of the pipeline conversation (yet): tools or IVR logic would go here.
   }
 
-  async close(): Promise<void> {
+  async close(end?: CallEnd): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.providers?.llm.close?.({ ...(end ?? { endReason: 'abandoned', durationSeconds: 0 }), transcript: messagesToTranscript(this.history) });
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     this.speculative?.abort();
@@ -211,12 +239,11 @@ class PipelineEngine implements Engine {
     if (!this.current && this.providers) this.providers.tts.prepare(this.host.signal).catch(() => {});
   }
 
-  private vadEnd(): void {
-    this.bargeIn.speechEnd();
+  private vadEnd(atMs: number): void {
+    this.bargeIn.speechEnd(atMs);
     this.speechEndAt = this.host.nowMs();
     this.sttFinalAt = -1;
-    if (this.sttReady) this.providers!.stt.finalize();
-    this.turns.vadEnd();
+    this.turns.vadEnd(atMs);
   }
 
   private onStt(e: SttEvent): void {
@@ -234,6 +261,10 @@ class PipelineEngine implements Engine {
         break;
       case 'utterance_end':
         this.turns.utteranceEnd();
+        break;
+      case 'turn':
+        if (e.event === 'end') this.bargeIn.segmentFinal();
+        this.turns.sttTurn(e.event, e.text);
         break;
       case 'speech_started':
         break; // the local VAD decides barge-in; Deepgram's event is only a hint
@@ -260,6 +291,8 @@ class PipelineEngine implements Engine {
 
   private startSpeculative(text: string): void {
     if (this.current || this.speculative || this.ending) return;
+    // An LLM that cannot take back what it was sent may refuse early replies.
+    if (this.providers?.llm.capabilities?.speculative === false) return;
     // After an interruption an "okay" is likely a false one: it resumes, so don't start a reply.
     if (this.interrupted && isBackchannel(text)) return;
     const reply = this.newReply(true);
@@ -336,13 +369,13 @@ class PipelineEngine implements Engine {
 
   // ── agent side ─────────────────────────────────────────────────────────────────────────
 
-  private newReply(speculative: boolean): Reply {
+  private newReply(speculative: boolean, llm?: LlmClient): Reply {
     const p = this.providers!;
     const td = this.host.agent;
     return new Reply(
       {
         host: this.host,
-        llm: p.llm,
+        llm: llm ?? p.llm,
         tts: p.tts,
         model: td.model ?? DEFAULT_LLM_MODEL,
         temperature: td.temperature ?? undefined,
@@ -379,6 +412,7 @@ class PipelineEngine implements Engine {
     this.current = null;
     const heard = reply.text.heardText(pos.utteranceId === reply.utteranceId ? pos.heardMs : 0);
     this.interrupted = { reply, heard };
+    this.providers?.llm.interrupted?.(reply.utteranceId, heard);
     this.host.metrics.bargeIns.inc({ engine: 'pipeline' });
     this.record(reply, heard, true);
   }
@@ -389,6 +423,7 @@ class PipelineEngine implements Engine {
     this.current = null;
     this.record(reply, reply.text.text, false);
     if (reply.endsCall) void this.endCall('agent_hangup');
+    else this.sayUnprompted();
   }
 
   /** Adds the reply's words to history and transcript, once. */
@@ -413,15 +448,39 @@ class PipelineEngine implements Engine {
       if (reply === this.speculative) this.speculative = null;
       this.host.metrics.providerErrors.inc({ provider: outcome.provider, kind: 'reply' });
       this.host.note(`${outcome.provider}: ${outcome.error.message}`);
-      // The LLM client reports 'openai'; anything else failing a reply is the TTS (no apology then).
-      return this.fail(outcome.provider, outcome.provider !== 'openai');
+      // A broken TTS leaves no voice to apologise with.
+      return this.fail(outcome.provider, outcome.source === 'tts');
     }
     if (outcome.kind === 'done' && reply === this.current && !reply.audible) {
       // Nothing to play (e.g. only a tool call): the reply is over now.
       this.current = null;
       this.record(reply, reply.text.text, false);
       if (reply.endsCall) void this.endCall('agent_hangup');
+      else this.sayUnprompted();
     }
+  }
+
+  private unprompted(events: LlmEvent[]): void {
+    if (this.closed || this.ending) return;
+    this.unpromptedQueue.push(events);
+    this.sayUnprompted();
+  }
+
+  /** The next unprompted message, once the agent is quiet; it plays (and acts) like a reply. */
+  private sayUnprompted(): void {
+    if (this.current || this.ending || this.closed || !this.providers) return;
+    const events = this.unpromptedQueue.shift();
+    if (!events) return;
+    const reply = this.newReply(false, new ScriptedLlm(events));
+    this.current = reply;
+    void reply.respond([...this.history]).then((o) => this.replyFinished(reply, o));
+  }
+
+  /** The brain is gone for good between turns (a WebSocket that could not reconnect). */
+  private brainFailed(err: ProviderError): void {
+    if (this.closed) return;
+    this.host.metrics.providerErrors.inc({ provider: err.provider, kind: 'reply' });
+    this.fail(err.provider);
   }
 
   private firstAudioSent(utteranceId: string, atMs: number): void {
@@ -446,6 +505,9 @@ class PipelineEngine implements Engine {
     if (this.ending) return;
     this.ending = true;
     this.speculative?.abort();
+    const cut = this.current;
+    // What the caller already heard of the failed reply stays in the transcript and history.
+    if (cut?.audible) this.record(cut, cut.text.heardText(this.host.playback.position(cut.utteranceId).heardMs), false);
     this.current?.abort();
     this.current = null;
     const reason = `error:${provider}`;

@@ -18,6 +18,8 @@ export interface AgentItem {
   /** Playback reported the utterance fully played. */
   played: boolean;
   persisted: boolean;
+  /** The text kept for the transcript and history once persisted: what the caller heard. */
+  heardText?: string;
 }
 
 export function newAgentItem(itemId: string, responseId: string, nowMs: number): AgentItem {

@@ -58,6 +58,11 @@ export class ResponseSlot {
     this.requested = false;
   }
 
+  /** A `response.create` is on its way (sent, not yet answered by `response.created`). */
+  get pending(): boolean {
+    return this.requested;
+  }
+
   /** Nothing live, on its way or wanted. */
   get idle(): boolean {
     return !this.liveId && !this.requested && this.wanted === null;

@@ -3,13 +3,13 @@
  * (instructions with `{{var}}` filled, call overrides first), the greeting, turn-taking
  * settings, and the provider connection with bounded retries.
  */
-import { createOpenAiRealtimeSession, type RealtimeSession, type RealtimeSessionConfig, type RealtimeTurnDetection } from '../providers/realtime/index.js';
+import { realtimeProvider, type RealtimeProvider, type RealtimeSession, type RealtimeSessionConfig, type RealtimeTurnDetection } from '../providers/realtime/index.js';
 import type { ToolSpec } from '../providers/llm/types.js';
 import type { EngineHost } from './types.js';
 import { fillTemplate } from './template.js';
 
-/** GA default model (PROTOCOLS.md §5.1) when the agent names none. */
-export const DEFAULT_REALTIME_MODEL = 'gpt-realtime';
+/** GA default model (PROTOCOLS.md §5.1) when an OpenAI agent names none. */
+export const DEFAULT_REALTIME_MODEL = realtimeProvider('openai').defaultModel;
 /** Input transcription for the transcript's user items (PROTOCOLS.md §5.2 example). */
 export const DEFAULT_TRANSCRIPTION_MODEL = 'gpt-4o-mini-transcribe';
 /**
@@ -20,16 +20,26 @@ export const CONNECT_BACKOFF_MS: readonly number[] = [0, 250, 750];
 
 export type SessionFactory = (host: EngineHost) => RealtimeSession;
 
-export const openAiSessionFactory: SessionFactory = (host) => {
-  const { realtimeUrl, apiKey } = host.config.providers.openai;
-  return createOpenAiRealtimeSession({
-    url: realtimeUrl,
+/** The agent's realtime provider and its configuration slice (`OPENAI_*` or `XAI_*`). */
+export function providerFor(host: EngineHost): { provider: RealtimeProvider; apiKey?: string; url: string } {
+  const provider = realtimeProvider(host.agent.realtimeProvider);
+  const { apiKey, realtimeUrl } = host.config.providers[provider.name];
+  return { provider, apiKey, url: realtimeUrl };
+}
+
+/** Opens a session with the agent's provider. */
+export const providerSessionFactory: SessionFactory = (host) => {
+  const { provider, apiKey, url } = providerFor(host);
+  return provider.create({
+    url,
     apiKey: apiKey ?? '',
-    model: host.agent.model ?? DEFAULT_REALTIME_MODEL,
-    onMalformed: (reason) => host.metrics.malformed.labels('openai_realtime', reason).inc(),
+    model: host.agent.model ?? provider.defaultModel,
+    onMalformed: (reason) => host.metrics.malformed.labels(provider.label, reason).inc(),
     appendFrames: Math.max(1, Math.round(host.config.media.realtimeAppendMs / 20)),
   });
 };
+/** Kept for callers that named it: every realtime agent goes through its provider now. */
+export const openAiSessionFactory: SessionFactory = providerSessionFactory;
 
 export function instructionsFor(host: EngineHost): string {
   return fillTemplate(host.call.overrides?.systemPrompt ?? host.agent.systemPrompt, host.variables);

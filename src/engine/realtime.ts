@@ -13,11 +13,12 @@ import { createAudioBridge, type AudioBridge } from './realtime-audio.js';
 import { CallerSilence } from './caller-silence.js';
 import { ConversationHistory, cutToHeard, newAgentItem, type AgentItem } from './realtime-items.js';
 import { connectWithRetry, greetingFor, greetingInstructions, interruptible, minInterruptionMs } from './realtime-setup.js';
-import { openAiSessionFactory, sessionConfigFor, type SessionFactory } from './realtime-setup.js';
+import { providerFor, providerSessionFactory, sessionConfigFor, type SessionFactory } from './realtime-setup.js';
 import { RealtimeToolCalls } from './realtime-tools.js';
 import { ResponseSlot } from './realtime-response.js';
-import { REALTIME_PROVIDER_LABEL as PROVIDER, RealtimeErrors } from './realtime-errors.js';
+import { RealtimeErrors } from './realtime-errors.js';
 import { endWithApology } from './realtime-apology.js';
+import { PlayoutWait, resumeNote, type CutResponse } from './realtime-resume.js';
 
 export interface RealtimeEngineOptions {
   createSession?: SessionFactory;
@@ -57,13 +58,16 @@ class RealtimeEngine implements Engine {
   private readonly errors: RealtimeErrors;
   private readonly tools: RealtimeToolCalls;
   private readonly makeSession: SessionFactory;
+  /** A reconnect waiting for the old session's audio to play out. */
+  private readonly playout: PlayoutWait;
 
   constructor(
     private readonly host: EngineHost,
     private readonly options: RealtimeEngineOptions,
   ) {
-    this.makeSession = options.createSession ?? openAiSessionFactory;
+    this.makeSession = options.createSession ?? providerSessionFactory;
     this.errors = new RealtimeErrors(host);
+    this.playout = new PlayoutWait(host);
     this.audio = createAudioBridge(host.inputFormat, host.outputFormat);
     this.silence = new CallerSilence(host.inputFormat);
     this.format = host.inputFormat.encoding === 'mulaw' ? 'pcmu' : 'pcm24k';
@@ -126,9 +130,10 @@ class RealtimeEngine implements Engine {
   // --- connection ------------------------------------------------------------------------------
 
   private async connect(): Promise<void> {
-    if (!this.host.config.providers.openai.apiKey) {
-      this.host.note('realtime provider not configured (OPENAI_API_KEY is not set)');
-      this.failure = 'error:realtime_not_configured';
+    const { provider, apiKey } = providerFor(this.host);
+    if (!apiKey) {
+      this.host.note(`realtime provider not configured (${provider.apiKeyEnv} is not set)`);
+      this.failure = provider.notConfiguredReason;
       return;
     }
     let tools: ToolRunner | null = null;
@@ -145,7 +150,7 @@ class RealtimeEngine implements Engine {
     if ('error' in result) {
       this.host.log.warn({ err: result.error.message }, 'realtime session could not be opened');
       this.host.note(`realtime provider unavailable: ${result.error.message}`);
-      this.host.metrics.providerErrors.labels(PROVIDER, 'connect').inc();
+      this.host.metrics.providerErrors.labels(this.errors.label, 'connect').inc();
       this.failure = 'error:realtime_unavailable';
       return;
     }
@@ -165,8 +170,15 @@ class RealtimeEngine implements Engine {
     this.reconnecting = true;
     this.session = null;
     this.callerSpeaking = false; // a new session knows of no open turn
+    const cut = this.cutResponse();
+    const inFlight = [...this.items.values()].filter((i) => !i.persisted && i.producedMs > 0);
     this.abandonInFlight();
-    const result = await connectWithRetry(() => this.makeSession(this.host), this.host.signal, this.options.reconnectBackoffMs);
+    // The audio already received plays out meanwhile; what the caller heard of it (marks) goes
+    // into the replayed conversation, so the new session knows where its last words stopped.
+    const [result] = await Promise.all([
+      connectWithRetry(() => this.makeSession(this.host), this.host.signal, this.options.reconnectBackoffMs),
+      this.playout.wait(inFlight),
+    ]);
     this.reconnecting = false;
     if (this.closed) {
       if ('session' in result) result.session.close();
@@ -177,17 +189,41 @@ class RealtimeEngine implements Engine {
       await endWithApology(this.host, 'error:realtime_disconnected');
       return;
     }
+    // Not played out in time (marks lost): keep what the caller has heard so far.
+    for (const item of inFlight) {
+      if (!item.persisted) void this.persistAgent(item, cutToHeard(item.text, this.host.playback.position(item.itemId).heardMs, item.producedMs), false);
+    }
     this.attach(result.session);
     // Restore the conversation so far; the instructions came back with `session.update`.
     for (const item of this.history.replayItems()) result.session.createItem(item);
-    this.host.metrics.providerReconnects.labels(PROVIDER).inc();
+    this.host.metrics.providerReconnects.labels(this.errors.label).inc();
     this.host.note('realtime session reconnected');
     this.host.log.info({ replayed: this.history.length }, 'realtime session reconnected');
+    if (cut) {
+      // The caller is waiting on a reply the old session never finished: carry on from what
+      // they heard (or answer afresh if they heard nothing), instead of leaving them in silence.
+      const heard = cut.items.map((i) => i.heardText ?? '').join(' ').trim();
+      const { item, note } = resumeNote(heard);
+      result.session.createItem(item);
+      this.responses.create();
+      this.host.note(note);
+    }
+  }
+
+  /** The response the old session was producing when it dropped, unless barge-in had cancelled it. */
+  private cutResponse(): CutResponse | null {
+    const live = this.responses.liveId;
+    if (live && this.cancelled.has(live)) return null;
+    // The caller finished a turn the old session had not started answering: it is waiting too.
+    const unanswered = this.turn !== null && this.turn.deltaAtMs === null;
+    if (!live && !this.responses.pending && !unanswered) return null;
+    return { items: [...this.items.values()].filter((i) => i.responseId === live && !i.persisted) };
   }
 
   /** The old session is gone mid-reply: finish what already reached playback, forget the rest. */
   private abandonInFlight(): void {
     for (const item of this.items.values()) {
+      if (!item.transcriptDone) item.text = item.text.trim(); // deltas carry the next word's space
       item.transcriptDone = true;
       this.finishAudio(item);
     }
@@ -295,9 +331,10 @@ class RealtimeEngine implements Engine {
       const p = pos && pos.utteranceId === item.itemId ? pos : this.host.playback.position(item.itemId);
       const heard = Math.min(p.heardMs, p.sentMs);
       const audioEndMs = Math.floor(Math.max(0, Math.min(heard, item.producedMs)));
-      this.errors.sentTruncate(session.truncate(item.itemId, 0, audioEndMs));
+      const heardText = cutToHeard(item.text, audioEndMs, item.producedMs);
+      this.errors.sentTruncate(session.truncate(item.itemId, 0, audioEndMs, heardText));
       this.cancelled.add(item.responseId);
-      void this.persistAgent(item, cutToHeard(item.text, audioEndMs, item.producedMs), true);
+      void this.persistAgent(item, heardText, true);
     }
   }
 
@@ -339,6 +376,7 @@ class RealtimeEngine implements Engine {
       item.played = true;
       void this.maybePersist(item);
     }
+    this.playout.onUtteranceDone();
     this.tools.checkEnd();
   }
 
@@ -384,6 +422,7 @@ class RealtimeEngine implements Engine {
   private async persistAgent(item: AgentItem, text: string, interrupted: boolean): Promise<void> {
     if (item.persisted) return;
     item.persisted = true;
+    item.heardText = text;
     this.items.delete(item.itemId);
     this.history.agentSaid(item.itemId, text);
     if (text.trim() === '' && !interrupted) return;

@@ -72,6 +72,8 @@ export interface EngineHost {
   readonly knowledge: KnowledgeSearch;
   /** The call's tools (built-ins + the agent's webhook tools), loaded once and memoised. */
   loadTools(): Promise<ToolRunner>;
+  /** The agent's env vars, decrypted once per call (a brain's key or signing secret). Never log them. */
+  agentEnv(): Promise<Record<string, string>>;
   /** ms since the call's media started; transcript times use this clock. */
   nowMs(): number;
   /** Persists a final transcript item and publishes `transcript.final` (or `agent.interrupted` data). */
@@ -100,7 +102,13 @@ export interface Engine {
   onAudio(frame: Buffer): void;
   onDtmf(digit: string): void;
   /** The call is over: close provider sockets, flush what is pending. Idempotent. */
-  close(): Promise<void>;
+  close(end?: CallEnd): Promise<void>;
+}
+
+/** How a call ended, handed to `Engine.close` (a conversation server is told). */
+export interface CallEnd {
+  endReason: string;
+  durationSeconds: number;
 }
 
 export type EngineFactory = (host: EngineHost) => Engine;

@@ -43,6 +43,7 @@ import {
   addKnowledgeText,
   listKnowledge,
   NumberJson,
+  CreatedAgentJson,
   WebCallSchema,
   TranscriptSchema,
   DocJson,
@@ -84,7 +85,7 @@ export const TOOLS: readonly Tool[] = [
       'Creates an agent (POST /v1/agents). Always: name, architecture, systemPrompt. pipeline also needs model, stt, tts; realtime needs realtimeProvider; text needs model (and takes no calls). Missing fields are reported all at once.',
     scope: 'agents:write',
     input: CreateAgentBody,
-    output: AgentJson,
+    output: CreatedAgentJson,
     run: (ctx, auth, args) => createAgent(ctx, auth, args),
   }),
   defineTool({
@@ -103,7 +104,7 @@ export const TOOLS: readonly Tool[] = [
     scope: 'agents:read',
     readOnly: true,
     input: Type.Object({ provider: Type.Optional(Type.String({ minLength: 1, maxLength: 50 })) }, { additionalProperties: false }),
-    run: (ctx, _auth, args) => listVoices(ctx, args),
+    run: async (ctx, _auth, args) => ({ ...(await listVoices(ctx, args)) }),
   }),
   defineTool({
     name: 'list_phone_numbers',

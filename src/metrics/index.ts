@@ -3,6 +3,9 @@
  * (children bound once per call), never looks metrics up by name per frame.
  */
 import client from 'prom-client';
+import { createFaultMetrics, type FaultMetrics } from './faults.js';
+
+export type { FaultMetrics } from './faults.js';
 
 export type MalformedReason =
   | 'invalid_json'
@@ -34,6 +37,8 @@ export interface Metrics {
   bargeIns: client.Counter<'engine'>;
   providerErrors: client.Counter<'provider' | 'kind'>;
   providerReconnects: client.Counter<'provider'>;
+  /** Backing-service faults and overload (faults.ts). */
+  faults: FaultMetrics;
 }
 
 export function createMetrics(): Metrics {
@@ -102,6 +107,7 @@ export function createMetrics(): Metrics {
       labelNames: ['provider'],
       registers: [registry],
     }),
+    faults: createFaultMetrics(registry),
   };
   return m;
 }

@@ -56,16 +56,25 @@ function hextets(ip: string): number[] | null {
   return nums.length === 8 && nums.every((n) => Number.isInteger(n) && n >= 0 && n <= 0xffff) ? nums : null;
 }
 
-/** The IPv4 address embedded in an IPv4-mapped (::ffff:a.b.c.d), -compatible or NAT64 address. */
-function embeddedV4(h: number[]): string | null {
-  const v4 = () => `${h[6]! >> 8}.${h[6]! & 255}.${h[7]! >> 8}.${h[7]! & 255}`;
+const v4At = (hi: number, lo: number): string => `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+
+/**
+ * The IPv4 addresses an IPv6 address reaches or carries: IPv4-mapped (::ffff:a.b.c.d),
+ * -compatible (::a.b.c.d), NAT64 (64:ff9b::/96, RFC 6052, and the local-use 64:ff9b:1::/48,
+ * RFC 8215), 6to4 (2002:AABB:CCDD::/48, RFC 3056: the relay delivers to AABBCCDD) and Teredo
+ * (2001:0::/32, RFC 4380: the client's IPv4 is the last 32 bits XOR 0xffffffff, the server's
+ * sits in bits 32..63). Each is an IPv4 address in disguise: `[2002:7f00:1::]` is 127.0.0.1.
+ */
+function embeddedV4(h: number[]): string[] {
   const zeroPrefix = h.slice(0, 5).every((x) => x === 0);
-  if (zeroPrefix && h[5] === 0xffff) return v4();
+  if (zeroPrefix && h[5] === 0xffff) return [v4At(h[6]!, h[7]!)];
   // IPv4-compatible (::a.b.c.d, deprecated), except `::` and `::1` which are IPv6's own.
-  if (zeroPrefix && h[5] === 0 && !(h[6] === 0 && h[7]! <= 1)) return v4();
-  // 64:ff9b::/96, the well-known NAT64 prefix, reaches the embedded IPv4 address.
-  if (h[0] === 0x64 && h[1] === 0xff9b && h.slice(2, 6).every((x) => x === 0)) return v4();
-  return null;
+  if (zeroPrefix && h[5] === 0 && !(h[6] === 0 && h[7]! <= 1)) return [v4At(h[6]!, h[7]!)];
+  if (h[0] === 0x64 && h[1] === 0xff9b && h.slice(2, 6).every((x) => x === 0)) return [v4At(h[6]!, h[7]!)];
+  if (h[0] === 0x64 && h[1] === 0xff9b && h[2] === 1) return [v4At(h[6]!, h[7]!)];
+  if (h[0] === 0x2002) return [v4At(h[1]!, h[2]!)];
+  if (h[0] === 0x2001 && h[1] === 0) return [v4At(h[6]! ^ 0xffff, h[7]! ^ 0xffff), v4At(h[2]!, h[3]!)];
+  return [];
 }
 
 /** True when `ip` is loopback, private, link-local, metadata or otherwise not public. */
@@ -76,8 +85,10 @@ export function isPrivateAddress(ip: string): boolean {
   if (family === 6) {
     const h = hextets(bare);
     if (!h) return true; // unparseable: refuse rather than guess
-    const v4 = embeddedV4(h);
-    if (v4 !== null) return blocked.check(v4, 'ipv4');
+    const v4s = embeddedV4(h);
+    if (v4s.some((v4) => blocked.check(v4, 'ipv4'))) return true;
+    // A mapped/compatible/NAT64 address is exactly its IPv4 address: public if that is.
+    if (v4s.length > 0 && (h[0] === 0 || h[0] === 0x64)) return false;
     return blocked.check(h.map((x) => x.toString(16)).join(':'), 'ipv6');
   }
   return true;

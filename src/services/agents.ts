@@ -10,7 +10,14 @@ import { validationFailed } from '../errors.js';
 import { newId } from '../ids.js';
 import { assertReadable, assertWritable, ownerFilter, type AuthContext } from '../api/auth-context.js';
 import { pageBody, pageRequest, type PageQuery } from '../api/paging.js';
-import { agentProblems, agentToJson, type CreateAgentBody, type PatchAgentBody } from '../api/agent-schema.js';
+import { Type } from '@sinclair/typebox';
+import { AgentJson, agentProblems, agentToJson, type CreateAgentBody, type PatchAgentBody } from '../api/agent-schema.js';
+import { assertLlmUrlAllowed, normaliseLlm } from '../api/agent-llm.js';
+import { providerWarnings } from '../api/provider-warnings.js';
+import { agentVoiceProblem } from './voices.js';
+
+/** Issue 19: the 201 body names missing provider credentials (docs/api-notes.md, Warnings). */
+export const CreatedAgentJson = Type.Composite([AgentJson, Type.Object({ warnings: Type.Array(Type.String()) })]);
 
 /** Throws 422 naming every document the caller cannot see. */
 export async function assertDocsVisible(ctx: AppContext, auth: AuthContext, ids: string[], field: string): Promise<void> {
@@ -76,6 +83,12 @@ async function checkDependents(ctx: AppContext, current: Agent, merged: Agent): 
   }
 }
 
+/** A voice the catalogue knows belongs to another provider (API.md, "Voices") → 422 naming `voiceId`. */
+async function checkVoice(ctx: AppContext, agent: Agent | NewAgent): Promise<void> {
+  const problem = await agentVoiceProblem(ctx, agent);
+  if (problem) throw validationFailed(`agent is invalid: voiceId ${problem.message}`, [problem]);
+}
+
 export async function listAgents(ctx: AppContext, auth: AuthContext, query: PageQuery) {
   return pageBody(await ctx.store.listAgents(ownerFilter(auth), pageRequest(query)), agentToJson);
 }
@@ -93,6 +106,7 @@ export async function createAgent(ctx: AppContext, auth: AuthContext, b: CreateA
     stt: b.stt ?? null,
     sttModel: b.sttModel ?? null,
     tts: b.tts ?? null,
+    ttsModel: b.ttsModel ?? null,
     voiceId: b.voiceId ?? null,
     realtimeProvider: b.realtimeProvider ?? null,
     temperature: b.temperature ?? null,
@@ -105,10 +119,15 @@ export async function createAgent(ctx: AppContext, auth: AuthContext, b: CreateA
     disabledTools: b.disabledTools ?? [],
     active: b.active ?? false,
     metadata: b.metadata ?? null,
+    llm: normaliseLlm(b.llm),
   };
   checkAgent(draft);
+  await assertLlmUrlAllowed(draft.llm, ctx.config.allowPrivateUrls);
+  await checkVoice(ctx, draft);
   await assertDocsVisible(ctx, auth, draft.knowledgeIds, 'knowledgeIds');
-  return agentToJson(await ctx.store.createAgent(draft));
+  const agent = await ctx.store.createAgent(draft);
+  // Issue 19: warnings (missing provider credentials) ride on the 201 body.
+  return { ...agentToJson(agent), warnings: providerWarnings(agent, ctx.config) };
 }
 
 export async function getAgent(ctx: AppContext, auth: AuthContext, id: string) {
@@ -131,8 +150,12 @@ export async function updateAgent(ctx: AppContext, auth: AuthContext, id: string
   // Becoming a text agent switches calls off unless the client says otherwise (and then
   // the rule below refuses it).
   if (patch.architecture === 'text' && patch.voiceMode === undefined) merged.voiceMode = 'off';
+  merged.llm = normaliseLlm(merged.llm);
   checkAgent(merged);
   await checkDependents(ctx, current, merged);
+  if (patch.llm) await assertLlmUrlAllowed(merged.llm, ctx.config.allowPrivateUrls);
+  // Only a change to the voice or to who speaks it is checked: a renamed agent keeps its voice.
+  if (['voiceId', 'tts', 'realtimeProvider', 'architecture'].some((k) => (patch as Record<string, unknown>)[k] !== undefined)) await checkVoice(ctx, merged);
   if (patch.knowledgeIds) await assertDocsVisible(ctx, auth, patch.knowledgeIds, 'knowledgeIds');
   const saved = await ctx.store.updateAgent(merged);
   assertWritable(auth, saved, 'agent', id);

@@ -5,6 +5,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { AppContext } from '../context.js';
+import { publishControlWithRetry } from '../bus/index.js';
 import type { Call, CallStatus } from '../store/types.js';
 import { placeOutboundCall } from '../calls/index.js';
 import { finishCall, isTerminal, secondsBetween } from '../calls/lifecycle.js';
@@ -120,9 +121,8 @@ async function endLiveCall(ctx: AppContext, call: Call): Promise<Call> {
       if (cur) await ctx.store.updateCall(call.id, { notes: [...cur.notes, `api_end: Twilio hang-up failed (${tag})`] });
     }
   }
-  await ctx.bus
-    .publishControl({ callId: call.id, control: { command: 'end', reason: 'api_end' } })
-    .catch((err: unknown) => ctx.log.warn({ err, callId: call.id }, 'control end not published'));
+  // Retried in the background while the bus is away: the holding node must hear it (bus/control-retry.ts).
+  await publishControlWithRetry({ bus: ctx.bus, log: ctx.log, retries: ctx.metrics.faults.controlRetries }, { callId: call.id, control: { command: 'end', reason: 'api_end' } });
   return (await ctx.store.getCall(call.id)) ?? call;
 }
 

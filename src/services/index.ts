@@ -11,3 +11,4 @@ export * from './web-calls.js';
 export * from './campaigns.js';
 export * from './knowledge.js';
 export { validateInput } from './validate.js';
+export { addCalendlyPreset, removeCalendlyPreset, isCalendlyPresetTool, type CalendlyPresetInput, type CalendlyPresetResult } from './calendly-preset.js';

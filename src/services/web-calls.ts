@@ -13,6 +13,7 @@ import { finishCall } from '../calls/lifecycle.js';
 import { WEB_TOKEN_TTL_MS, createWebToken, webCallUrls } from '../transport/web/index.js';
 import { assertWritable, type AuthContext } from '../api/auth-context.js';
 import { AnyObject, StringMap } from '../api/schemas.js';
+import { providerWarnings } from '../api/provider-warnings.js';
 
 export const CreateWebCallBody = Type.Object(
   {
@@ -30,6 +31,8 @@ export const WebCallSchema = Type.Object({
   websocketUrl: Type.String(),
   pageUrl: Type.String(),
   expiresAt: Type.String({ format: 'date-time' }),
+  /** Issue 19: missing provider credentials, said now rather than as a failed call later. */
+  warnings: Type.Array(Type.String()),
 });
 
 export async function createWebCall(ctx: AppContext, auth: AuthContext, body: CreateWebCallBody) {
@@ -38,6 +41,10 @@ export async function createWebCall(ctx: AppContext, auth: AuthContext, body: Cr
   assertWritable(auth, agent, 'agent', body.agentId);
   checkAgentTakesWebCalls(agent);
   if (ctx.draining) throw new VoxgateError('unavailable', 'this node is shutting down and takes no new calls', [], true);
+  if (ctx.load.overloaded) {
+    ctx.metrics.faults.callsRefused.inc({ channel: 'web', reason: 'overloaded' });
+    throw new VoxgateError('unavailable', 'this node is overloaded and takes no new calls right now; retry shortly', [{ field: 'eventLoopLagMs', message: String(Math.round(ctx.load.lagMs)) }], true);
+  }
 
   const now = ctx.now();
   const call = await ctx.store.createCall({
@@ -71,7 +78,7 @@ export async function createWebCall(ctx: AppContext, auth: AuthContext, body: Cr
   const token = createWebToken(ctx.secrets.tokenKey, { callId: call.id, expiresAt });
   // The token's expiry is whole seconds; report the one it actually carries.
   const carried = new Date(Math.floor(expiresAt.getTime() / 1000) * 1000);
-  return { callId: call.id, token, ...webCallUrls(ctx.config.publicUrl, token), expiresAt: carried.toISOString() };
+  return { callId: call.id, token, ...webCallUrls(ctx.config.publicUrl, token), expiresAt: carried.toISOString(), warnings: providerWarnings(agent, ctx.config) };
 }
 
 /** A browser that connects in the token's last second still finds its session. */

@@ -3,14 +3,19 @@
  * store, in order, and every event it emits (store first, bus second: SSE readers replay from
  * the store, so a lost publish loses nothing).
  *
+ * Every store write goes through the call's `WriteLane` (write-queue.ts): in order, and while
+ * the store is unreachable it waits and is written when the store returns, so a store outage
+ * costs the call nothing but a late record.
+ *
  * Exactly-once `call.ended`: whoever's `transitionCall` makes the call terminal writes it
  * (calls/lifecycle.ts keeps the same rule for status callbacks and the API).
  */
 import type { AppContext } from '../context.js';
 import type { Call, CallEventType, CallLatency, CallStatus } from '../store/types.js';
 import type { Logger } from '../logger.js';
+import { writeQueueFor, type WriteLane } from './write-queue.js';
 
-type Deps = Pick<AppContext, 'store' | 'bus' | 'now'>;
+type Deps = Pick<AppContext, 'store' | 'bus' | 'now'> & Partial<Pick<AppContext, 'metrics'>>;
 type CallPatch = Partial<Omit<Call, 'id' | 'owner' | 'createdAt'>>;
 type StoredEventType = Exclude<CallEventType, 'transcript.partial'>;
 
@@ -30,8 +35,8 @@ export class CallRecord {
   private current: Call;
   /** Seq of the last stored event: what a partial carries. */
   private seq = 0;
-  /** Updates applied in order; `settled` waits for them. */
-  private writes: Promise<unknown> = Promise.resolve();
+  /** Every store write of this call, in order, waiting out store outages. */
+  private readonly lane: WriteLane;
 
   constructor(
     private readonly deps: Deps,
@@ -41,6 +46,7 @@ export class CallRecord {
     private readonly mirror: (event: Record<string, unknown>) => void,
   ) {
     this.current = call;
+    this.lane = writeQueueFor({ store: deps.store, log, metrics: deps.metrics?.faults }).lane(log);
   }
 
   get call(): Call {
@@ -50,12 +56,18 @@ export class CallRecord {
     return this.seq;
   }
 
-  /** Stores an event under the next seq, then publishes it. */
-  async emit(type: StoredEventType, data: Record<string, unknown>): Promise<void> {
+  /** Stores an event under the next seq (after this call's earlier writes), then publishes it. */
+  emit(type: StoredEventType, data: Record<string, unknown>): Promise<void> {
+    return this.lane.run(type, () => this.append(type, data), { callId: this.current.id, type, data }).then(() => undefined);
+  }
+
+  /** Inside the lane only (`finish` emits from within its own write). */
+  private async append(type: StoredEventType, data: Record<string, unknown>): Promise<void> {
     const ev = await this.deps.store.appendCallEvent(this.current.id, type, data);
     if (ev.seq > this.seq) this.seq = ev.seq;
     this.mirror({ type, seq: ev.seq, data });
-    await this.deps.bus.publishCallEvent({ callId: this.current.id, seq: ev.seq, type, data }).catch((err: unknown) => {
+    // Not awaited: a bus outage must not hold this call's later writes (readers re-read the store).
+    this.deps.bus.publishCallEvent({ callId: this.current.id, seq: ev.seq, type, data }).catch((err: unknown) => {
       this.log.warn({ err, type }, 'call event stored but not published');
     });
   }
@@ -67,7 +79,7 @@ export class CallRecord {
   }
 
   setLatency(latency: CallLatency): void {
-    this.write(() => this.patch({ latency }));
+    this.write('latency', () => this.patch({ latency }));
   }
 
   addNote(text: string): void {
@@ -75,30 +87,36 @@ export class CallRecord {
     if (notes.length >= MAX_NOTES) return;
     const next = [...notes, text];
     this.current = { ...this.current, notes: next };
-    this.write(() => this.patch({ notes: next }));
+    this.write('note', () => this.patch({ notes: next }), text);
   }
 
   /** Media connected: `in-progress` with answer/start times (unless Twilio said so first). */
   answered(): void {
-    this.write(async () => {
-      const cur = (await this.deps.store.getCall(this.current.id)) ?? this.current;
+    this.write('answered', async () => {
+      const step = this.lane.step.bind(this.lane);
+      const cur = (await step('answered: read', () => this.deps.store.getCall(this.current.id))) ?? this.current;
       const at = this.deps.now().toISOString();
       const times = { answeredAt: cur.answeredAt ?? at, startedAt: cur.startedAt ?? at };
       if (cur.status === 'in-progress') {
         // The status callback already moved it (and wrote the event): only fill in the times.
-        await this.patch(times);
+        await step('answered: times', () => this.patch(times));
         return;
       }
-      const updated = await this.deps.store.transitionCall(this.current.id, 'in-progress', times);
+      const updated = await step('answered: status', () => this.deps.store.transitionCall(this.current.id, 'in-progress', times));
       if (!updated) return;
       this.keep(updated);
-      await this.emit('call.status', { status: 'in-progress', previousStatus: cur.status });
+      const data = { status: 'in-progress', previousStatus: cur.status };
+      await step('call.status', () => this.append('call.status', data), data);
     });
   }
 
   /** The call is over: final status and fields, then `call.status` and `call.ended` if ours. */
   async finish(o: CallOutcome): Promise<void> {
-    await this.writes;
+    await this.lane.run('final record', () => this.writeFinal(o), { callId: this.current.id, outcome: o });
+  }
+
+  private async writeFinal(o: CallOutcome): Promise<void> {
+    const step = this.lane.step.bind(this.lane);
     const previousStatus = this.current.status;
     const patch = {
       endedAt: this.deps.now().toISOString(),
@@ -106,23 +124,27 @@ export class CallRecord {
       endReason: o.reason,
       recordingAvailable: o.recordingAvailable,
     };
-    const final = await this.deps.store.transitionCall(this.current.id, o.status, patch);
+    const final = await step('final status', () => this.deps.store.transitionCall(this.current.id, o.status, patch), { callId: this.current.id, patch });
     if (final) {
       this.keep(final);
-      await this.emit('call.status', { status: final.status, previousStatus });
-      await this.emit('call.ended', { reason: final.endReason, status: final.status, durationSeconds: final.durationSeconds });
+      const status = { status: final.status, previousStatus };
+      const ended = { reason: final.endReason, status: final.status, durationSeconds: final.durationSeconds };
+      await step('call.status', () => this.append('call.status', status), status);
+      await step('call.ended', () => this.append('call.ended', ended), ended);
       return;
     }
-    if (!o.wasLive) return; // e.g. Twilio said busy/no-answer: its record, its events
+    if (final === undefined || !o.wasLive) return; // given up (logged), or e.g. Twilio said busy/no-answer: its record, its events
     // Twilio's callback or the API got there first: keep its status and reason, add ours.
-    const cur = await this.deps.store.getCall(this.current.id);
+    const cur = await step('final record: read', () => this.deps.store.getCall(this.current.id));
     if (!cur) return;
-    const updated = await this.deps.store.updateCall(this.current.id, {
-      endedAt: cur.endedAt ?? patch.endedAt,
-      durationSeconds: cur.durationSeconds ?? o.durationSeconds,
-      endReason: cur.endReason ?? o.reason,
-      recordingAvailable: cur.recordingAvailable || o.recordingAvailable,
-    });
+    const updated = await step('final record: late fields', () =>
+      this.deps.store.updateCall(this.current.id, {
+        endedAt: cur.endedAt ?? patch.endedAt,
+        durationSeconds: cur.durationSeconds ?? o.durationSeconds,
+        endReason: cur.endReason ?? o.reason,
+        recordingAvailable: cur.recordingAvailable || o.recordingAvailable,
+      }),
+    );
     if (updated) this.keep(updated);
   }
 
@@ -136,7 +158,7 @@ export class CallRecord {
     this.current = { ...call, notes: this.current.notes };
   }
 
-  private write(fn: () => Promise<void>): void {
-    this.writes = this.writes.then(fn).catch((err: unknown) => this.log.warn({ err }, 'call record update failed'));
+  private write(what: string, fn: () => Promise<void>, content?: unknown): void {
+    this.lane.run(what, fn, content).catch((err: unknown) => this.log.warn({ err, what }, 'call record update failed'));
   }
 }

@@ -13,6 +13,9 @@ import type { EngineFactory } from '../engine/types.js';
 import { createEngine } from '../engine/index.js';
 import { CallSession, type EndOverrides } from './call-session.js';
 import { Pacer, systemClock, type Clock } from './pacer.js';
+import { TERMINAL_CALL_STATUSES, type CallStatus } from '../store/types.js';
+
+const isTerminal = (status: CallStatus): boolean => TERMINAL_CALL_STATUSES.includes(status);
 
 /** Twilio rings for 60 s by default and the stream follows the answer within seconds: 2 min is ample. */
 export const DEFAULT_MEDIA_CONNECT_TIMEOUT_MS = 120_000;
@@ -55,6 +58,7 @@ export class CallRegistry {
   private engineFactory: EngineFactory;
   private mediaConnectTimeoutMs: number;
   private unsubscribe: Unsubscribe | null = null;
+  private offReconnect: (() => void) | null = null;
   private liveCount = 0;
   /** The node's single pacing clock, shared by every call's playback. */
   readonly pacer: Pacer;
@@ -122,6 +126,23 @@ export class CallRegistry {
   async start(): Promise<void> {
     if (this.unsubscribe) return;
     this.unsubscribe = await this.ctx.bus.subscribeControl((msg) => this.onControl(msg));
+    this.offReconnect = this.ctx.bus.onReconnect(() => void this.endCallsEndedElsewhere());
+  }
+
+  /**
+   * After a bus outage: an `end` published meanwhile may never arrive, so each live call here
+   * whose record another node made terminal (API end, carrier status) is ended now.
+   */
+  private async endCallsEndedElsewhere(): Promise<void> {
+    for (const session of [...this.sessions.values()]) {
+      if (!session.live) continue;
+      try {
+        const stored = await this.ctx.store.getCall(session.callId);
+        if (stored && isTerminal(stored.status)) await session.end(stored.endReason ?? stored.status);
+      } catch (err) {
+        this.ctx.log.warn({ err, callId: session.callId }, 'could not re-check a live call after the bus reconnected');
+      }
+    }
   }
 
   /**
@@ -137,6 +158,8 @@ export class CallRegistry {
     const ends: Promise<void>[] = [];
     for (const s of [...this.sessions.values()]) ends.push(s.live ? s.end('gateway_shutdown') : s.abandon());
     await Promise.allSettled(ends);
+    this.offReconnect?.();
+    this.offReconnect = null;
     if (this.unsubscribe) {
       const unsubscribe = this.unsubscribe;
       this.unsubscribe = null;

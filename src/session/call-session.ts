@@ -9,10 +9,11 @@
  */
 import type { AppContext } from '../context.js';
 import type { Agent, Call, CallStatus, TurnLatency } from '../store/types.js';
-import type { Engine, EngineFactory, EngineHost, TranscriptInput } from '../engine/types.js';
+import type { CallEnd, Engine, EngineFactory, EngineHost, TranscriptInput } from '../engine/types.js';
 import { mergeVariables } from '../engine/template.js';
 import type { ToolRunner } from '../tools/types.js';
 import { createToolRunner } from '../tools/index.js';
+import { decryptSecret } from '../crypto/index.js';
 import { MULAW_8K, PCM16_16K, type AudioFormat, type Transport, type TransportEvent } from '../transport/types.js';
 import { VoxgateError, isAbortError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -79,6 +80,7 @@ export class CallSession implements EngineHost {
   private mediaStartAt = 0;
   private transferring = false;
   private tools: Promise<ToolRunner> | null = null;
+  private env: Promise<Record<string, string>> | null = null;
   private ending: Promise<void> | null = null;
   private connectTimer: NodeJS.Timeout | null;
 
@@ -188,6 +190,7 @@ export class CallSession implements EngineHost {
       store: this.ctx.store,
       envVarKey: this.ctx.secrets.envVarKey,
       allowPrivateUrls: this.ctx.config.allowPrivateUrls,
+      calendlyBaseUrl: this.ctx.config.providers.calendly?.baseUrl,
       log: this.log,
       end: (reason) => this.end(reason),
       // The agent announces a transfer in the same reply as the tool call: let the caller hear it.
@@ -196,14 +199,33 @@ export class CallSession implements EngineHost {
     return this.tools;
   }
 
+  agentEnv(): Promise<Record<string, string>> {
+    this.env ??= (async () => {
+      const sealed = await this.ctx.store.getEnvVars(this.agent.id);
+      const plain: Record<string, string> = {};
+      for (const [name, value] of Object.entries(sealed)) {
+        try {
+          plain[name] = decryptSecret(this.ctx.secrets.envVarKey, value);
+        } catch {
+          this.log.warn({ envVar: name }, 'env var cannot be decrypted (SECRETS_KEY changed?)');
+        }
+      }
+      return plain;
+    })();
+    return this.env;
+  }
+
   async transcript(item: TranscriptInput): Promise<void> {
     const data: Record<string, unknown> = { role: item.role, text: item.text, startMs: item.startMs, endMs: item.endMs };
     if (item.interrupted) data.interrupted = true;
     try {
-      await this.record.emit('transcript.final', data);
+      // Both queued at once: in order, and together ahead of anything the call writes later
+      // (while the store is away they wait in the call's write lane).
+      const writes = [this.record.emit('transcript.final', data)];
       if (item.interrupted && item.role === 'agent') {
-        await this.record.emit('agent.interrupted', { text: item.text, startMs: item.startMs, endMs: item.endMs });
+        writes.push(this.record.emit('agent.interrupted', { text: item.text, startMs: item.startMs, endMs: item.endMs }));
       }
+      await Promise.all(writes);
     } catch (err) {
       // A store hiccup loses one transcript line, never the call.
       this.log.warn({ err }, 'transcript write failed');
@@ -347,8 +369,8 @@ export class CallSession implements EngineHost {
           this.log.error({ err }, 'recording close failed');
         }
       }
-      await this.closeEngine();
       const durationSeconds = wasLive ? Math.round(endMs / 1000) : (final?.durationSeconds ?? 0);
+      await this.closeEngine({ endReason: reason, durationSeconds });
       // A call that never had media and ended on an error failed; anything else completed.
       const status: CallStatus = final?.status ?? (!wasLive && reason.startsWith('error:') ? 'failed' : 'completed');
       await this.record.finish({ reason, status, durationSeconds, recordingAvailable, wasLive });
@@ -365,13 +387,13 @@ export class CallSession implements EngineHost {
    * Closes the engine, but never waits on it forever: an engine that ends the call from inside
    * a turn (`await host.end()`) and waits for that turn in `close()` would otherwise deadlock.
    */
-  private async closeEngine(): Promise<void> {
+  private async closeEngine(end?: CallEnd): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), ENGINE_CLOSE_TIMEOUT_MS);
     });
     try {
-      const outcome = await Promise.race([this.engine.close().then(() => 'closed' as const), timeout]);
+      const outcome = await Promise.race([this.engine.close(end).then(() => 'closed' as const), timeout]);
       if (outcome === 'timeout') this.log.warn({ timeoutMs: ENGINE_CLOSE_TIMEOUT_MS }, 'engine close timed out');
     } catch (err) {
       this.log.warn({ err }, 'engine close failed');

@@ -60,6 +60,7 @@ export const AGENTS = spec('agents', [
   ['stt', 'stt', 'text'],
   ['sttModel', 'stt_model', 'text'],
   ['tts', 'tts', 'text'],
+  ['ttsModel', 'tts_model', 'text'],
   ['voiceId', 'voice_id', 'text'],
   ['realtimeProvider', 'realtime_provider', 'text'],
   ['temperature', 'temperature', 'num'],
@@ -71,6 +72,7 @@ export const AGENTS = spec('agents', [
   ['disabledTools', 'disabled_tools', 'json'],
   ['active', 'active', 'bool'],
   ['metadata', 'metadata', 'json'],
+  ['llm', 'llm', 'json'],
   ['createdAt', 'created_at', 'time'],
   ['updatedAt', 'updated_at', 'time'],
 ]);

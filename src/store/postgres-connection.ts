@@ -17,6 +17,19 @@ const SCHEMA_RE = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /** How many connections one node keeps; the default of `pg` (10) suits a 2-core node. */
 const POOL_SIZE = 10;
+/**
+ * A connection attempt that takes longer than this fails (pg's default is to wait forever):
+ * while PostgreSQL is unreachable a request answers 503 within 2 s instead of hanging, and a
+ * live call's write queue retries. A healthy local or same-region server connects in ms.
+ */
+const CONNECT_TIMEOUT_MS = 2_000;
+/**
+ * A query with no answer for this long fails (pg's default: never). Covers a server that
+ * vanished without closing the socket (a network partition, a frozen host): without it the
+ * pool's connections hang and every later request queues behind them. Our slowest statements
+ * (contact imports in one transaction) take well under a second.
+ */
+const QUERY_TIMEOUT_MS = 10_000;
 
 export interface PgTarget {
   pool: PoolConfig;
@@ -40,6 +53,10 @@ export function pgTarget(databaseUrl: string, schemaOption?: string): PgTarget {
     pool: {
       connectionString: url.toString(),
       max: POOL_SIZE,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      query_timeout: QUERY_TIMEOUT_MS,
+      // Dead peers are found by TCP keep-alive too, not only by the next query.
+      keepAlive: true,
       ...(options ? { options } : {}),
     },
   };

@@ -8,6 +8,7 @@ import { mapConstraintError } from './constraint-errors.js';
 import { placeholders, q } from './postgres-connection.js';
 import { checkLimit, toPage } from './shared.js';
 import type { Page, PageRequest } from './types.js';
+import { asUnavailable } from '../faults/index.js';
 
 export type Row = Record<string, unknown>;
 
@@ -24,7 +25,7 @@ export class PgDb {
       return out;
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
+      throw asUnavailable('store', err);
     } finally {
       client.release();
     }

@@ -13,6 +13,7 @@
  */
 import pg from 'pg';
 import { notFound } from '../errors.js';
+import { guardPool } from './postgres-availability.js';
 import {
   ACTIONS, AGENTS, CALLS, CAMPAIGNS, DOCS, DOC_SUMMARY, EVENTS, IDEMPOTENCY, KEYS, NUMBERS, TOOLS,
   columnList, decodeRow, encodeRecord,
@@ -52,11 +53,7 @@ export class PostgresStore implements Store {
 
   static async connect(databaseUrl: string, options: StoreOptions = {}): Promise<PostgresStore> {
     const target = pgTarget(databaseUrl, options.schema);
-    const pool = new pg.Pool(target.pool);
-    // An idle connection dropped by the server emits 'error' on the pool; without a listener
-    // that would crash the process. The pool discards the client and the next query opens a
-    // new connection, so there is nothing else to do here.
-    pool.on('error', () => undefined);
+    const pool = guardPool(new pg.Pool(target.pool));
     return new PostgresStore(pool, target.schema, options);
   }
 

@@ -73,11 +73,13 @@ export interface Agent {
   firstMessage: string | null;
   language: string;
   model: string | null;
-  stt: 'deepgram' | 'openai-compatible' | null;
+  stt: 'deepgram' | 'deepgram-flux' | 'openai-compatible' | null;
   sttModel: string | null;
-  tts: 'elevenlabs' | 'openai-compatible' | null;
+  tts: 'elevenlabs' | 'cartesia' | 'openai-compatible' | null;
+  /** The TTS provider's model (e.g. Cartesia `sonic-3.6`); null = the provider's default. */
+  ttsModel: string | null;
   voiceId: string | null;
-  realtimeProvider: 'openai' | null;
+  realtimeProvider: 'openai' | 'xai' | null;
   temperature: number | null;
   voiceMode: VoiceMode;
   turnDetection: TurnDetection | null;
@@ -88,9 +90,18 @@ export interface Agent {
   disabledTools: string[];
   active: boolean;
   metadata: Record<string, unknown> | null;
+  /** Where replies come from (API.md, "bring your own brain"); null/absent: the built-in LLM. */
+  llm?: AgentLlm | null;
   createdAt: string;
   updatedAt: string;
 }
+
+/** An agent's brain (API.md, Conversation servers). Env var names, never the secrets themselves. */
+export type AgentLlm =
+  | { provider: 'openai' }
+  | { provider: 'openai-compatible'; baseUrl: string; apiKeyEnv?: string }
+  | { provider: 'webhook'; url: string; secretEnv?: string; timeoutMs?: number }
+  | { provider: 'websocket'; url: string; secretEnv?: string };
 
 export interface AgentTool {
   agentId: string;

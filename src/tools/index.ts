@@ -10,11 +10,26 @@ import type { ToolDeps, ToolResult, ToolRunner } from './types.js';
 import { BUILTIN_TOOL_NAMES, builtinSpecs, runBuiltin } from './builtins.js';
 import { createArgsValidator } from './schema.js';
 import { runWebhook } from './webhook.js';
+import { calendlyPresetOf, DEFAULT_CALENDLY_BASE_URL, runCalendly, type CalendlyPreset } from './calendly.js';
 import type { WebhookFetch } from './http.js';
 
 export type * from './types.js';
 export { END_CALL, TRANSFER_CALL, BUILTIN_TOOL_NAMES, E164_PATTERN } from './builtins.js';
 export { DEFAULT_TOOL_TIMEOUT_MS } from './webhook.js';
+export {
+  CALENDLY_AVAILABILITY,
+  CALENDLY_BOOK,
+  CALENDLY_PRESET,
+  CALENDLY_TOOL_NAMES,
+  DEFAULT_CALENDLY_TIMEZONE,
+  PRESET_HEADER,
+  TIMEZONE_HEADER,
+  calendlyPresetOf,
+  calendlyToolRows,
+  eventTypeUuid,
+  type CalendlyPreset,
+} from './calendly.js';
+export { isValidTimeZone } from './calendly-time.js';
 
 export async function createToolRunner(deps: ToolDeps, options: { fetch?: WebhookFetch } = {}): Promise<ToolRunner> {
   const validator = createArgsValidator();
@@ -26,6 +41,8 @@ export async function createToolRunner(deps: ToolDeps, options: { fetch?: Webhoo
   const builtins = new Set(specs.map((s) => s.name));
 
   const webhooks = new Map<string, AgentTool>();
+  /** Tools of a preset (Calendly): run by their own executor, not posted to `url`. */
+  const presets = new Map<string, CalendlyPreset>();
   for (const tool of await deps.store.listTools(deps.agent.id)) {
     // A webhook may not shadow a built-in name: the model would not know which one it calls.
     if (BUILTIN_TOOL_NAMES.includes(tool.name) || webhooks.has(tool.name)) continue;
@@ -36,6 +53,8 @@ export async function createToolRunner(deps: ToolDeps, options: { fetch?: Webhoo
       continue;
     }
     webhooks.set(tool.name, tool);
+    const preset = calendlyPresetOf(tool);
+    if (preset) presets.set(tool.name, preset);
     specs.push({ name: tool.name, description: tool.description, parameters: tool.parameters });
   }
 
@@ -67,6 +86,11 @@ export async function createToolRunner(deps: ToolDeps, options: { fetch?: Webhoo
         const checked = validator.check(name, argumentsJson);
         if (!checked.ok) return { ok: false, output: checked.message };
         if (builtins.has(name)) return await runBuiltin(name, checked.args, deps);
+        const preset = presets.get(name);
+        if (preset) {
+          const baseUrl = deps.calendlyBaseUrl ?? DEFAULT_CALENDLY_BASE_URL;
+          return await runCalendly({ tool: name, preset, args: checked.args, env: await loadEnv(), baseUrl, signal, log: deps.log });
+        }
         return await runWebhook({
           tool: webhooks.get(name)!,
           args: checked.args,

@@ -30,6 +30,8 @@ export interface ToolDeps {
   envVarKey: Buffer;
   /** ALLOW_PRIVATE_URLS: webhook URLs may resolve to private addresses (tests, self-hosting). */
   allowPrivateUrls: boolean;
+  /** CALENDLY_BASE_URL, for the Calendly preset's tools (default https://api.calendly.com). */
+  calendlyBaseUrl?: string;
   log: import('../logger.js').Logger;
   end(reason: string): Promise<void>;
   transfer(toNumber: string): Promise<void>;

@@ -5,7 +5,7 @@
  */
 import { EnergyGate } from './energy-gate.js';
 import { SpeechHysteresis } from './hysteresis.js';
-import type { VadListener, VadOptions, VadStats, VoiceActivityDetector } from './types.js';
+import type { VadListener, VadOptions, VadStats, VadWindowListener, VoiceActivityDetector } from './types.js';
 
 /** Speech must stand further above the floor than the gate needs: here loudness is the whole decision. */
 const ENERGY_VAD_MARGIN_DB = 10;
@@ -21,6 +21,7 @@ export class EnergyVad implements VoiceActivityDetector {
   private closed = false;
   private lastP = 0;
   private readonly counters: VadStats = { windows: 0, inferences: 0, gated: 0, skipped: 0 };
+  private readonly windowListeners: VadWindowListener[] = [];
 
   constructor(opts: VadOptions) {
     this.sampleRate = opts.sampleRate;
@@ -47,6 +48,10 @@ export class EnergyVad implements VoiceActivityDetector {
     this.hysteresis.onEvent(listener);
   }
 
+  onWindow(listener: VadWindowListener): void {
+    this.windowListeners.push(listener);
+  }
+
   push(frame: Int16Array): void {
     if (this.closed || frame.length === 0) return;
     const startMs = this.nowMs;
@@ -57,6 +62,7 @@ export class EnergyVad implements VoiceActivityDetector {
     this.lastP = p;
     this.counters.windows++;
     this.hysteresis.feed(p, startMs, durationMs);
+    for (const l of this.windowListeners) l(p, this.nowMs);
   }
 
   reset(): void {

@@ -24,7 +24,7 @@ export {
   DEFAULT_THRESHOLD,
   NEGATIVE_THRESHOLD_GAP,
 } from './types.js';
-export type { VadEvent, VadListener, VadOptions, VadStats, VoiceActivityDetector } from './types.js';
+export type { VadEvent, VadListener, VadOptions, VadStats, VadWindowListener, VoiceActivityDetector } from './types.js';
 
 export interface CreateVadOptions extends SileroVadOptions {
   /** Where to say (once) that the model could not load, and where inference errors go. */

@@ -17,7 +17,7 @@ import { Resampler } from '../media/index.js';
 import { EnergyGate, type EnergyGateOptions } from './energy-gate.js';
 import { SpeechHysteresis } from './hysteresis.js';
 import { SILERO_SAMPLE_RATE, type SileroModel, type SileroStream } from './silero-model.js';
-import type { VadListener, VadOptions, VadStats, VoiceActivityDetector } from './types.js';
+import type { VadListener, VadOptions, VadStats, VadWindowListener, VoiceActivityDetector } from './types.js';
 
 export type SileroWindowSamples = 512 | 1024 | 1536;
 
@@ -82,6 +82,7 @@ export class SileroVad implements VoiceActivityDetector {
   private lastP = 0;
   private closed = false;
   private readonly counters: VadStats = { windows: 0, inferences: 0, gated: 0, skipped: 0 };
+  private readonly windowListeners: VadWindowListener[] = [];
 
   constructor(model: SileroModel, opts: SileroVadOptions) {
     if (opts.sampleRate !== 8000 && opts.sampleRate !== 16000) {
@@ -121,6 +122,10 @@ export class SileroVad implements VoiceActivityDetector {
 
   onEvent(listener: VadListener): void {
     this.hysteresis.onEvent(listener);
+  }
+
+  onWindow(listener: VadWindowListener): void {
+    this.windowListeners.push(listener);
   }
 
   push(frame: Int16Array): void {
@@ -279,6 +284,7 @@ export class SileroVad implements VoiceActivityDetector {
     this.counters.windows++;
     try {
       this.hysteresis.feed(p, startMs, this.windowMs);
+      for (const l of this.windowListeners) l(p, startMs + this.windowMs);
     } catch (err) {
       this.onError(err);
     }

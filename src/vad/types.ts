@@ -12,6 +12,14 @@ export type VadEvent =
 
 export type VadListener = (event: VadEvent) => void;
 
+/**
+ * One analysed window, in order, once its probability is known (after the events it caused):
+ * `endMs` is the window's end on the detector's clock. Rules that measure speech must read
+ * this, not `nowMs`: with inference in a worker the decided windows lag the pushed audio by a
+ * varying amount, and pairing `nowMs` with a stale probability counts pushed silence as speech.
+ */
+export type VadWindowListener = (probability: number, endMs: number) => void;
+
 export interface VadOptions {
   /** Speech probability (0..1) at or above which a window counts as speech. Default 0.5. */
   threshold?: number;
@@ -41,6 +49,7 @@ export interface VoiceActivityDetector {
   /** One frame of PCM16 at `sampleRate` (20 ms on the audio path; any length works). Never blocks. */
   push(frame: Int16Array): void;
   onEvent(listener: VadListener): void;
+  onWindow(listener: VadWindowListener): void;
   /** True between `speech_start` and `speech_end`. */
   readonly speaking: boolean;
   /** Speech probability of the last analysed window. */

@@ -78,6 +78,13 @@ describe('architecture table on create', () => {
     expect(await missing(without(realtime, 'realtimeProvider'))).toEqual(['realtimeProvider']);
     expect((await t.api('POST', '/v1/agents', realtime, alice)).status).toBe(201);
   });
+  it('realtimeProvider is "openai" or "xai"; anything else is 422', async () => {
+    const xai = await t.api('POST', '/v1/agents', { ...realtime, realtimeProvider: 'xai' }, alice);
+    expect(xai.status).toBe(201);
+    expect(xai.body.realtimeProvider).toBe('xai');
+    expect((await t.api('GET', `/v1/agents/${xai.body.id}`, undefined, alice)).body.realtimeProvider).toBe('xai');
+    expect((await t.api('POST', '/v1/agents', { ...realtime, realtimeProvider: 'gemini' }, alice)).status).toBe(422);
+  });
   it('text needs model but not stt/tts', async () => {
     expect(await missing(without(text, 'model'))).toEqual(['model']);
   });
@@ -101,6 +108,16 @@ describe('architecture table on the merged PATCH result', () => {
     const ok = await t.api('PATCH', `/v1/agents/${a.id}`, { architecture: 'realtime', realtimeProvider: 'openai' }, alice);
     expect(ok.status).toBe(200);
     expect(ok.body).toMatchObject({ architecture: 'realtime', model: 'gpt-4o-mini', name: 'P' });
+  });
+
+  it('accepts stt "deepgram-flux" (Flux turn-taking) on create and patch', async () => {
+    const a = await t.api('POST', '/v1/agents', { ...pipeline, stt: 'deepgram-flux' }, alice);
+    expect(a.status).toBe(201);
+    expect(a.body.stt).toBe('deepgram-flux');
+    const b = (await t.api('POST', '/v1/agents', pipeline, alice)).body;
+    const ok = await t.api('PATCH', `/v1/agents/${b.id}`, { stt: 'deepgram-flux' }, alice);
+    expect(ok.status).toBe(200);
+    expect(ok.body.stt).toBe('deepgram-flux');
   });
 
   it('clearing a required field with null is 422; an unrelated field patch keeps the rest', async () => {

@@ -16,6 +16,24 @@ describe('configuration', () => {
     expect(config.providers.openai.baseUrl).toBe('https://api.openai.com/v1');
     expect(config.providers.openai.realtimeUrl).toBe('wss://api.openai.com/v1/realtime');
     expect(config.providers.elevenlabs.baseUrl).toBe('https://api.elevenlabs.io');
+    expect(config.providers.xai).toEqual({ apiKey: undefined, realtimeUrl: 'wss://api.x.ai/v1/realtime' });
+    expect(config.providers.calendly.baseUrl).toBe('https://api.calendly.com');
+  });
+
+  it('reads the xAI and Calendly settings, and refuses a non-WebSocket XAI_REALTIME_URL', () => {
+    const config = loadConfig({ XAI_API_KEY: 'xai-k', XAI_REALTIME_URL: 'ws://127.0.0.1:9/v1/realtime', CALENDLY_BASE_URL: 'http://127.0.0.1:8/' });
+    expect(config.providers.xai).toEqual({ apiKey: 'xai-k', realtimeUrl: 'ws://127.0.0.1:9/v1/realtime' });
+    expect(config.providers.calendly.baseUrl).toBe('http://127.0.0.1:8');
+    expect(() => loadConfig({ XAI_REALTIME_URL: 'https://api.x.ai/v1/realtime' })).toThrow(/XAI_REALTIME_URL/);
+    expect(() => loadConfig({ CALENDLY_BASE_URL: 'ftp://calendly' })).toThrow(/CALENDLY_BASE_URL/);
+    expect(config.providers.cartesia).toEqual({ apiKey: undefined, baseUrl: 'https://api.cartesia.ai' });
+  });
+
+  it('reads CARTESIA_API_KEY and CARTESIA_BASE_URL (http or https) and refuses another scheme', () => {
+    const config = loadConfig({ CARTESIA_API_KEY: 'sk_car_x', CARTESIA_BASE_URL: 'http://127.0.0.1:9999/' });
+    expect(config.providers.cartesia).toEqual({ apiKey: 'sk_car_x', baseUrl: 'http://127.0.0.1:9999' });
+    expect(() => loadConfig({ CARTESIA_BASE_URL: 'wss://api.cartesia.ai' })).toThrow(/CARTESIA_BASE_URL: scheme must be one of http, https/);
+
   });
 
   it('derives PUBLIC_URL from PORT and strips trailing slashes from URLs', () => {

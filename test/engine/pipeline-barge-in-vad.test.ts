@@ -19,7 +19,7 @@ type Words = 'real' | 'backchannel' | 'none';
 async function reaction(name: FixtureName, leadMs: number, words: Words): Promise<number | null> {
   const vad = new SileroVad(await loadSilero(), { sampleRate: 8000 });
   const det = new BargeInDetector(DEFAULT_MIN_INTERRUPTION_MS, true);
-  vad.onEvent((e) => (e.type === 'speech_start' ? det.speechStart(e.atMs) : det.speechEnd()));
+  vad.onEvent((e) => (e.type === 'speech_start' ? det.speechStart(e.atMs) : det.speechEnd(e.atMs)));
   // Words as a streaming STT would have them for this speech (the fake Deepgram: at once).
   if (words === 'real') det.interim('wait');
   if (words === 'backchannel') det.interim('uh huh');

@@ -11,7 +11,7 @@ import { createMetrics } from '../../src/metrics/index.js';
 import { ulawEncodeSample } from '../../src/media/index.js';
 import { MULAW_8K } from '../../src/transport/types.js';
 import type { Agent, Call, TurnLatency } from '../../src/store/types.js';
-import type { VadListener, VadOptions, VoiceActivityDetector } from '../../src/vad/index.js';
+import type { VadListener, VadOptions, VadWindowListener, VoiceActivityDetector } from '../../src/vad/index.js';
 import type { ToolRunner } from '../../src/tools/types.js';
 import type { KnowledgeSearch } from '../../src/knowledge/types.js';
 
@@ -25,6 +25,7 @@ export class LevelVad implements VoiceActivityDetector {
   private run = 0;
   private quiet = 0;
   private readonly listeners: VadListener[] = [];
+  private readonly windowListeners: VadWindowListener[] = [];
   constructor(private readonly silenceMs: number) {}
   push(frame: Int16Array): void {
     let peak = 0;
@@ -48,9 +49,13 @@ export class LevelVad implements VoiceActivityDetector {
         for (const l of this.listeners) l({ type: 'speech_end', atMs: this.nowMs - this.quiet, durationMs: d });
       }
     }
+    for (const l of this.windowListeners) l(this.probability, this.nowMs);
   }
   onEvent(l: VadListener): void {
     this.listeners.push(l);
+  }
+  onWindow(l: VadWindowListener): void {
+    this.windowListeners.push(l);
   }
   reset(): void {}
   close(): void {}
@@ -127,7 +132,7 @@ export function makeHost(baseEnv: Record<string, string>, agentOver: Partial<Age
   const config = loadConfig({ LOG_LEVEL: 'silent', ...baseEnv, ...opts.env });
   const agent = {
     id: 'ag_1', owner: 'o', name: 'A', architecture: 'pipeline', systemPrompt: 'You help {{name}}.', firstMessage: 'Hi {{name}}, how can I help?',
-    language: 'en-US', model: 'gpt-4o-mini', stt: 'deepgram', sttModel: null, tts: 'elevenlabs', voiceId: 'v1', realtimeProvider: null, temperature: null,
+    language: 'en-US', model: 'gpt-4o-mini', stt: 'deepgram', sttModel: null, tts: 'elevenlabs', ttsModel: null, voiceId: 'v1', realtimeProvider: null, temperature: null,
     voiceMode: 'web_and_phone', turnDetection: { silenceMs: 400, minInterruptionMs: 400 }, pronunciations: { nine: 'nyne' }, variables: { name: 'friend' },
     knowledgeIds: [], disabledTools: [], active: true, metadata: null, createdAt: '', updatedAt: '', ...agentOver,
   } as Agent;
@@ -144,6 +149,7 @@ export function makeHost(baseEnv: Record<string, string>, agentOver: Partial<Age
     store: {} as never, log: createLogger(config), metrics, playback,
     knowledge: opts.knowledge ?? { search: async () => [] },
     loadTools: async () => opts.tools ?? { specs: [], run: async () => ({ ok: false, output: 'no tools' }) },
+    agentEnv: async () => ({}),
     nowMs: now,
     transcript: async (i) => void transcripts.push(i),
     partial: () => {},

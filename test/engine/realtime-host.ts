@@ -134,18 +134,24 @@ export function makeHost(opts: {
   call?: Partial<Call>;
   tools?: AgentTool[];
   variables?: Record<string, string>;
+  /** 'xai': the agent's realtimeProvider, with `realtimeUrl`/`apiKey` as XAI_REALTIME_URL/XAI_API_KEY. */
+  provider?: 'openai' | 'xai';
 }): TestHost {
   const t0 = Date.now();
   const now = (): number => Date.now() - t0;
   const channel = opts.channel ?? 'phone';
   const format = channel === 'phone' ? MULAW_8K : PCM16_16K;
-  const agent = makeAgent(opts.agent);
+  const xai = opts.provider === 'xai';
+  const agent = makeAgent({ ...(xai ? { realtimeProvider: 'xai' as const } : {}), ...opts.agent });
   const abort = new AbortController();
   const config = {
     allowPrivateUrls: true,
     media: { realtimeAppendMs: 20 },
     providers: {
-      openai: { apiKey: opts.apiKey, baseUrl: 'http://127.0.0.1:1/v1', realtimeUrl: opts.realtimeUrl },
+      openai: xai
+        ? { baseUrl: 'http://127.0.0.1:1/v1', realtimeUrl: 'ws://127.0.0.1:1/v1/realtime' }
+        : { apiKey: opts.apiKey, baseUrl: 'http://127.0.0.1:1/v1', realtimeUrl: opts.realtimeUrl },
+      xai: xai ? { apiKey: opts.apiKey, realtimeUrl: opts.realtimeUrl } : { realtimeUrl: 'ws://127.0.0.1:1/v1/realtime' },
       // No TTS listens here: an apology attempt fails fast and the call ends as it would without one.
       openaiCompatible: { sttBaseUrl: 'http://127.0.0.1:1/v1', ttsBaseUrl: 'http://127.0.0.1:1/v1' },
     },
@@ -185,6 +191,7 @@ export function makeHost(opts: {
       tools ??= createToolRunner({ ...makeToolDeps({ agent: opts.agent, tools: opts.tools, channel }).deps, callId: call.id, agent, channel, transfer: async (n) => void host.transfers.push(n) });
       return tools;
     },
+    agentEnv: async () => ({}),
     nowMs: now,
     async transcript(item) {
       host.transcripts.push(item);

@@ -51,6 +51,34 @@ export interface FakeElevenLabsOptions {
   alignment?: boolean;
   /** Delay between audio chunks of one generation. */
   chunkDelayMs?: number;
+  /** Answer `GET /v1/voices` with this status (to exercise failures). */
+  voicesStatus?: number;
+}
+
+/** The voices `GET /v1/voices` lists: two of ElevenLabs' long-standing premade voices, one cloned, one legacy. */
+export const FAKE_ELEVENLABS_VOICES = [
+  elVoice('21m00Tcm4TlvDq8ikWAM', 'Rachel', 'premade', { accent: 'american', gender: 'female', age: 'young' }, 'en'),
+  elVoice('pNInz6obpgDQGcFmaJgB', 'Adam', 'premade', { accent: 'american', gender: 'male', age: 'middle aged' }, 'en'),
+  elVoice('voice-cloned-1', 'My clone', 'cloned', {}, 'de'),
+  { ...elVoice('voice-legacy-1', 'Old voice', 'premade', { gender: 'male' }, 'en'), is_legacy: true },
+];
+
+function elVoice(id: string, name: string, category: string, labels: Record<string, string>, language: string) {
+  return {
+    voice_id: id,
+    name,
+    category,
+    labels,
+    description: null,
+    preview_url: `https://storage.googleapis.com/eleven-public-prod/premade/voices/${id}/preview.mp3`,
+    available_for_tiers: [],
+    settings: null,
+    high_quality_base_model_ids: ['eleven_flash_v2_5'],
+    verified_languages: [{ language, model_id: 'eleven_multilingual_v2', accent: labels.accent ?? null, locale: null, preview_url: null }],
+    is_owner: category === 'cloned',
+    is_legacy: false,
+    is_mixed: false,
+  };
 }
 
 export interface FakeElevenLabs {
@@ -58,6 +86,8 @@ export interface FakeElevenLabs {
   url: string;
   ws: ElevenLabsWsConnection[];
   http: ElevenLabsHttpRequest[];
+  /** `GET /v1/voices` requests. */
+  voiceRequests: Array<{ query: Record<string, string>; headers: http.IncomingHttpHeaders }>;
   options: FakeElevenLabsOptions;
   close(): Promise<void>;
 }
@@ -96,6 +126,7 @@ export async function startFakeElevenLabs(opts: FakeElevenLabsOptions = {}): Pro
   const options = opts;
   const apiKey = opts.apiKey ?? 'el-test';
   const wsConns: ElevenLabsWsConnection[] = [];
+  const voiceRequests: FakeElevenLabs['voiceRequests'] = [];
   const httpReqs: ElevenLabsHttpRequest[] = [];
   const msPerChar = () => options.msPerChar ?? 60;
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -110,6 +141,7 @@ export async function startFakeElevenLabs(opts: FakeElevenLabsOptions = {}): Pro
 
   async function handleHttp(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://x');
+    if (req.method === 'GET' && url.pathname === '/v1/voices') return listVoices(req, url, res);
     const m = /^\/v1\/text-to-speech\/([^/]+)\/stream$/.exec(url.pathname);
     if (req.method !== 'POST' || !m) return void res.writeHead(404).end();
     if (req.headers['xi-api-key'] !== apiKey) {
@@ -141,6 +173,27 @@ export async function startFakeElevenLabs(opts: FakeElevenLabsOptions = {}): Pro
       if (options.chunkDelayMs) await sleep(options.chunkDelayMs);
     }
     res.end();
+  }
+
+  /**
+   * `GET /v1/voices` (ElevenLabs API reference "Get voices", SDK 2.73 `voices.getAll`): the
+   * account's voices as `{voices: [{voice_id, name, category, labels, preview_url,
+   * verified_languages, ...}]}`, `xi-api-key` auth (401 `invalid_api_key` otherwise), and the
+   * `show_legacy` query flag.
+   */
+  function listVoices(req: http.IncomingMessage, url: URL, res: http.ServerResponse): void {
+    voiceRequests.push({ query: Object.fromEntries(url.searchParams), headers: req.headers });
+    if (req.headers['xi-api-key'] !== apiKey) {
+      res.writeHead(401, { 'content-type': 'application/json' });
+      return void res.end(JSON.stringify({ detail: { status: 'invalid_api_key', message: 'Invalid API key' } }));
+    }
+    if (options.voicesStatus) {
+      res.writeHead(options.voicesStatus, { 'content-type': 'application/json' });
+      return void res.end(JSON.stringify({ detail: { status: 'internal_error', message: 'voices unavailable' } }));
+    }
+    const legacy = url.searchParams.get('show_legacy') === 'true';
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ voices: FAKE_ELEVENLABS_VOICES.filter((v) => legacy || !v.is_legacy) }));
   }
 
   server.on('upgrade', (req, socket, head) => {
@@ -268,6 +321,7 @@ export async function startFakeElevenLabs(opts: FakeElevenLabsOptions = {}): Pro
     url: `http://127.0.0.1:${port}`,
     ws: wsConns,
     http: httpReqs,
+    voiceRequests,
     options,
     close: () =>
       new Promise<void>((resolve) => {

@@ -5,6 +5,7 @@
 import type { WebSocket } from 'ws';
 import type { FakeRealtimeServer, ScriptedRealtimeResponse } from './openai-realtime.js';
 import { bytesPerMs, measure, toneBytes, type FakeAudioFormat } from './openai-realtime-audio.js';
+import { XAI_CANCEL_NOT_ACTIVE, xaiGreeting, xaiSessionProblem } from './xai-realtime-dialect.js';
 
 export interface FakeItem {
   id: string;
@@ -43,6 +44,8 @@ export class FakeRealtimeConnection {
   /** The effective session config after `session.update`s. */
   session: Record<string, unknown> = { type: 'realtime' };
   isOpen = true;
+  /** Speaking xAI's dialect (`startFakeRealtime({ dialect: 'xai' })`, xai-realtime-dialect.ts). */
+  readonly xai: boolean;
 
   private seq = 0;
   private speaking = false;
@@ -60,7 +63,16 @@ export class FakeRealtimeConnection {
     ws.on('message', (data) => this.onMessage(data.toString()));
     ws.on('close', () => this.shutdown());
     ws.on('error', () => this.shutdown());
-    this.send({ type: 'session.created', session: { ...this.session, model } });
+    this.xai = server.options.dialect === 'xai';
+    if (this.xai) {
+      this.session = {};
+      for (const e of xaiGreeting(`conv_${++this.seq}`)) this.send(e);
+    } else this.send({ type: 'session.created', session: { ...this.session, model } });
+  }
+
+  /** OpenAI: `audio.input.turn_detection`; xAI: `turn_detection` at the session's top level. */
+  private get turnDetection(): Record<string, any> | null | undefined {
+    return this.xai ? (this.session['turn_detection'] as any) : (this.session['audio'] as any)?.input?.turn_detection;
   }
 
   get format(): FakeAudioFormat {
@@ -146,6 +158,13 @@ export class FakeRealtimeConnection {
 
   private onSessionUpdate(e: Record<string, any>): void {
     const s = e['session'];
+    if (this.xai) {
+      const problem = xaiSessionProblem(s);
+      if (problem) return this.error(problem.code, problem.message, e['event_id']);
+      this.session = { ...this.session, ...s, audio: { ...(this.session['audio'] as object), ...s.audio } };
+      this.send({ type: 'session.updated', session: this.session });
+      return;
+    }
     if (!s || s.type !== 'realtime') return this.error('missing_required_parameter', "Missing required parameter: 'session.type'", e['event_id']);
     // The real API refuses parameters it does not know (a beta-shaped session: `voice`,
     // `input_audio_format`, `turn_detection` at the top level…) with `unknown_parameter`.
@@ -187,6 +206,7 @@ export class FakeRealtimeConnection {
     const live = this.live;
     this.cancels.push({ responseId: live?.id ?? null });
     // Real API: cancelling with nothing in progress is a (harmless) error event.
+    if (!live && this.xai) return this.send({ type: 'error', error: { ...XAI_CANCEL_NOT_ACTIVE, event_id: e['event_id'] ?? null } });
     if (!live) return this.error('response_cancel_not_active', 'Cancellation failed: no active response found', e['event_id']);
     // Deltas already on the wire when the cancel lands (the real API has some in flight).
     const item = this.items.find((i) => i.id === live.itemId);
@@ -205,6 +225,8 @@ export class FakeRealtimeConnection {
       this.truncations.push({ itemId: String(e['item_id']), audioEndMs: Number(end), accepted: false });
       this.error('invalid_value', msg, e['event_id']);
     };
+    // xAI documents no truncate event: it is refused like any unknown client event.
+    if (this.xai) return reject(`Invalid value: '${String(e['type'])}'`);
     if (this.server.rejectTruncates) return reject('Truncation rejected (scripted)');
     if (!item || item.role !== 'assistant') return reject('Only assistant messages can be truncated');
     if (typeof end !== 'number' || end < 0 || !Number.isInteger(end)) return reject('audio_end_ms must be a non-negative integer');
@@ -224,7 +246,7 @@ export class FakeRealtimeConnection {
     if (bytes.length === 0) return;
     const { dbfs, ms } = measure(this.format, bytes);
     this.inputMs += ms;
-    const td = (this.session['audio'] as any)?.input?.turn_detection;
+    const td = this.turnDetection;
     if (td === null) return; // manual turns
     if (dbfs > this.server.options.speechDbfs) {
       this.lastVoiceMs = this.inputMs;
@@ -235,16 +257,18 @@ export class FakeRealtimeConnection {
   }
 
   private startSpeech(): void {
-    const td = (this.session['audio'] as any)?.input?.turn_detection;
+    const td = this.turnDetection;
     this.speaking = true;
     this.userItemId = `item_${++this.seq}`;
     this.speechStartMs = Math.max(0, this.inputMs - (td?.prefix_padding_ms ?? 300));
-    this.send({ type: 'input_audio_buffer.speech_started', audio_start_ms: Math.round(this.speechStartMs), item_id: this.userItemId });
+    // xAI's speech_started carries only `item_id` (pipecat events.py InputAudioBufferSpeechStarted).
+    if (this.xai) this.send({ type: 'input_audio_buffer.speech_started', item_id: this.userItemId });
+    else this.send({ type: 'input_audio_buffer.speech_started', audio_start_ms: Math.round(this.speechStartMs), item_id: this.userItemId });
     if (td?.interrupt_response && this.live) this.finish(this.live, 'cancelled', 'turn_detected');
   }
 
   private stopSpeech(): void {
-    const td = (this.session['audio'] as any)?.input?.turn_detection;
+    const td = this.turnDetection;
     this.speaking = false;
     const itemId = this.userItemId;
     this.send({ type: 'input_audio_buffer.speech_stopped', audio_end_ms: Math.round(this.inputMs), item_id: itemId });
@@ -300,7 +324,8 @@ export class FakeRealtimeConnection {
         this.send({ type: 'response.output_audio.delta', ...ids, delta: audio.toString('base64') });
         if (i === chunks - 1) {
           this.send({ type: 'response.output_audio.done', ...ids });
-          this.send({ type: 'response.output_audio_transcript.done', ...ids, transcript: text });
+          // xAI's transcript.done has no `transcript` (pipecat events.py ResponseAudioTranscriptDone).
+          this.send({ type: 'response.output_audio_transcript.done', ...ids, ...(this.xai ? {} : { transcript: text }) });
           this.send({ type: 'response.content_part.done', ...ids, part: { type: 'audio', transcript: text } });
           this.send({ type: 'response.output_item.done', response_id: live.id, output_index: 0, item: { id: item.id, type: 'message', role: 'assistant', status: 'completed' } });
           this.finish(live, 'completed', null);

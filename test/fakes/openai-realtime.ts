@@ -4,6 +4,7 @@
  * audio (in the session's format), scripted responses with tone audio at a configurable pace,
  * validated `response.cancel` and `conversation.item.truncate` (errors where the real API errors),
  * scriptable function calls, `dropSocket()` to kill a session mid-call. Everything is recorded.
+ * `dialect: 'xai'` speaks xAI's Grok Voice Agent variant instead (xai-realtime-dialect.ts).
  * Reused by bench/.
  */
 import { createServer, type Server } from 'node:http';
@@ -44,6 +45,8 @@ export interface FakeRealtimeOptions {
   /** Audio ms per word when a response has no `audioMs`. */
   msPerWord?: number;
   responder?: (ctx: ResponderContext) => ScriptedRealtimeResponse;
+  /** 'xai': speak xAI's Grok Voice Agent dialect (xai-realtime-dialect.ts) instead of OpenAI's. */
+  dialect?: 'openai' | 'xai';
 }
 
 export interface FakeRealtimeServer {
@@ -91,6 +94,7 @@ export async function startFakeRealtime(options: FakeRealtimeOptions = {}): Prom
       deltaIntervalMs: options.deltaIntervalMs ?? 50,
       speechDbfs: options.speechDbfs ?? -40,
       msPerWord: options.msPerWord ?? 300,
+      dialect: options.dialect ?? 'openai',
     },
     connections: [],
     refused: 0,

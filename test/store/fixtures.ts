@@ -26,6 +26,7 @@ export function makeAgent(owner: string, over: Partial<NewAgent> = {}): NewAgent
     stt: 'deepgram',
     sttModel: 'nova-3',
     tts: 'elevenlabs',
+    ttsModel: 'eleven_flash_v2_5',
     voiceId: 'voice-1',
     realtimeProvider: null,
     temperature: 0.7,
@@ -37,6 +38,7 @@ export function makeAgent(owner: string, over: Partial<NewAgent> = {}): NewAgent
     disabledTools: ['transfer_call'],
     active: true,
     metadata: { nested: { a: [1, 2, { b: null }] } },
+    llm: { provider: 'webhook', url: 'https://brain.example.com/turn', secretEnv: 'BRAIN_SECRET', timeoutMs: 5000 },
     ...over,
   };
 }

@@ -5,12 +5,12 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
+import { MIGRATIONS } from '../../src/store/migrations/index.js';
 import { loadConfig } from '../../src/config.js';
 import { createStore } from '../../src/store/index.js';
 import { PostgresStore } from '../../src/store/postgres-store.js';
 import { pgTarget } from '../../src/store/postgres-connection.js';
 import { storeContract } from './store-contract.js';
-import { MIGRATIONS } from '../../src/store/migrations/index.js';
 
 const DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -49,7 +49,7 @@ describe('createStore with DATABASE_URL', () => {
       const client = new pg.Client({ connectionString: DATABASE_URL });
       await client.connect();
       try {
-        const { rows } = await client.query(`SELECT version, name FROM ${schema}.schema_migrations`);
+        const { rows } = await client.query(`SELECT version, name FROM ${schema}.schema_migrations ORDER BY version`);
         expect(rows).toEqual(MIGRATIONS.map((m) => ({ version: m.version, name: m.name })));
         const tables = await client.query("SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = $1 AND table_name = 'calls'", [schema]);
         expect(tables.rows[0].n).toBe(1);

@@ -3,11 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { MIGRATIONS } from '../../src/store/migrations/index.js';
 import { loadConfig } from '../../src/config.js';
 import { createStore } from '../../src/store/index.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { storeContract } from './store-contract.js';
-import { MIGRATIONS } from '../../src/store/migrations/index.js';
 
 storeContract('sqlite', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'voxgate-store-'));
@@ -28,7 +28,7 @@ describe('createStore without DATABASE_URL', () => {
       const Database = (await import('better-sqlite3')).default;
       const db = new Database(path.join(dir, 'nested', 'voxgate.db'), { readonly: true });
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-      expect(db.prepare('SELECT version, name FROM schema_migrations').all()).toEqual(MIGRATIONS.map((m) => ({ version: m.version, name: m.name })));
+      expect(db.prepare('SELECT version, name FROM schema_migrations ORDER BY version').all()).toEqual(MIGRATIONS.map((m) => ({ version: m.version, name: m.name })));
       db.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -18,6 +18,7 @@ export function makeAgent(overrides: Partial<Agent> = {}): Agent {
     model: null,
     stt: null,
     sttModel: null,
+    ttsModel: null,
     tts: null,
     voiceId: null,
     realtimeProvider: 'openai',

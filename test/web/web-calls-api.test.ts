@@ -24,7 +24,7 @@ describe('POST /v1/web-calls', () => {
     const res = await g.t.api('POST', '/v1/web-calls', { agentId: agent.id, variables: { name: 'Ada' }, metadata: { source: 'site' } }, key);
     expect(res.status).toBe(201);
     const body = res.body as Record<string, string>;
-    expect(Object.keys(body).sort()).toEqual(['callId', 'expiresAt', 'pageUrl', 'token', 'websocketUrl']);
+    expect(Object.keys(body).sort()).toEqual(['callId', 'expiresAt', 'pageUrl', 'token', 'warnings', 'websocketUrl']);
     const wsBase = g.t.baseUrl.replace('http://', 'ws://');
     expect(body.websocketUrl).toBe(`${wsBase}/web/media?token=${encodeURIComponent(body.token!)}`);
     expect(body.pageUrl).toBe(`${g.t.baseUrl}/web/call?token=${encodeURIComponent(body.token!)}`);

@@ -11,6 +11,7 @@ import type {
   ChatCompletionTool,
 } from 'openai/resources/chat/completions';
 import { ProviderError, isAbortError } from '../../errors.js';
+import { StallWatch } from './stall.js';
 import type {
   ChatMessage,
   LlmClient,
@@ -25,8 +26,9 @@ export interface OpenAiLlmOptions {
   baseUrl: string;
   apiKey?: string;
   /**
-   * Whole-request timeout. 30 s: a voice turn that has not produced its reply by then has lost
-   * the caller anyway; streaming requests see their first token in well under a second.
+   * The SDK's request timeout, which ends once the response headers are in. 30 s: for a
+   * non-streaming completion (campaign extraction). A voice reply's stream is bounded by its
+   * `stallLimits` (first token, between chunks), seconds, not this.
    */
   timeoutMs?: number;
   /** Hot path: 0, a retry doubles the caller's wait. The engine decides on a single retry itself. */
@@ -61,10 +63,15 @@ export class OpenAiLlmClient implements LlmClient {
     }
     if (request.temperature !== undefined) body.temperature = request.temperature;
 
+    // The SDK's `timeout` ends at the response headers; the watch covers the body too.
+    const watch = new StallWatch(PROVIDER, request.stallLimits);
+    const signal = AbortSignal.any([request.signal, watch.controller.signal]);
     let stream: AsyncIterable<ChatCompletionChunk>;
     try {
-      stream = await this.client.chat.completions.create(body, { signal: request.signal });
+      stream = await this.client.chat.completions.create(body, { signal });
     } catch (err) {
+      watch.stop();
+      if (watch.stalled && !request.signal.aborted) throw watch.stalled;
       if (request.signal.aborted || isAbortError(err) || err instanceof APIUserAbortError) return;
       throw toProviderError(err);
     }
@@ -78,6 +85,8 @@ export class OpenAiLlmClient implements LlmClient {
         const choice = chunk.choices[0];
         if (!choice) continue;
         const delta = choice.delta;
+        // Only content moves the clock: a role-only first chunk is not a first token.
+        if (delta?.content || delta?.tool_calls || choice.finish_reason) watch.progress();
         if (delta?.content) yield { type: 'delta', text: delta.content };
         if (delta?.tool_calls) {
           for (const tc of delta.tool_calls) {
@@ -94,9 +103,13 @@ export class OpenAiLlmClient implements LlmClient {
         if (choice.finish_reason) finishReason = choice.finish_reason;
       }
     } catch (err) {
+      if (watch.stalled && !request.signal.aborted) throw watch.stalled;
       if (request.signal.aborted || isAbortError(err) || err instanceof APIUserAbortError) return;
       throw toProviderError(err);
+    } finally {
+      watch.stop();
     }
+    if (watch.stalled && !request.signal.aborted) throw watch.stalled;
     if (request.signal.aborted) return;
     if (calls.size > 0) {
       const assembled: ToolCall[] = [...calls.entries()]

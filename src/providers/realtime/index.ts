@@ -2,4 +2,6 @@
 export type * from './types.js';
 export { audioMs } from './types.js';
 export { createOpenAiRealtimeSession, sessionPayload } from './openai.js';
+export { createXaiRealtimeSession, xaiSessionPayload, XAI_DEFAULT_MODEL, XAI_VOICES } from './xai.js';
+export { realtimeProvider, type RealtimeProvider, type RealtimeProviderName } from './factory.js';
 export { parseServerEvent } from './openai-events.js';

@@ -11,7 +11,7 @@ import type {
   RealtimeSessionConfig,
   RealtimeSessionOptions,
 } from './types.js';
-import { parseServerEvent } from './openai-events.js';
+import { parseServerEvent, type ParsedServerEvent } from './openai-events.js';
 import { FrameBatch, MAX_BATCH_FRAMES } from '../../media/index.js';
 
 /** Socket open + `session.created`; the real API answers in well under a second. */
@@ -26,7 +26,8 @@ export function createOpenAiRealtimeSession(options: RealtimeSessionOptions): Re
   return new OpenAiRealtimeSession(options);
 }
 
-class OpenAiRealtimeSession implements RealtimeSession {
+/** Exported so vendor dialects that speak the same event names (xai.ts) can override the shapes. */
+export class OpenAiRealtimeSession implements RealtimeSession {
   private ws: WebSocket | null = null;
   private listeners: RealtimeEventListener[] = [];
   private seq = 0;
@@ -37,7 +38,7 @@ class OpenAiRealtimeSession implements RealtimeSession {
   /** Frames held for the next append. */
   private readonly held = new FrameBatch();
 
-  constructor(private readonly options: RealtimeSessionOptions) {
+  constructor(protected readonly options: RealtimeSessionOptions) {
     this.appendFrames = Math.min(MAX_BATCH_FRAMES, Math.max(1, Math.floor(options.appendFrames ?? 1)));
   }
 
@@ -150,7 +151,7 @@ class OpenAiRealtimeSession implements RealtimeSession {
     else if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
   }
 
-  private send(type: string, body: Record<string, unknown>): string {
+  protected send(type: string, body: Record<string, unknown>): string {
     const eventId = `evt_vg_${++this.seq}`;
     if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify({ type, event_id: eventId, ...body }));
     return eventId;
@@ -164,10 +165,15 @@ class OpenAiRealtimeSession implements RealtimeSession {
       this.options.onMalformed?.('invalid_json');
       return null;
     }
-    const parsed = parseServerEvent(raw);
+    const parsed = this.parseEvent(raw);
     if (parsed.kind === 'event') return parsed.event;
     if (parsed.kind === 'malformed') this.options.onMalformed?.(parsed.reason);
     return null;
+  }
+
+  /** One decoded server message → typed event; a dialect maps its differences first. */
+  protected parseEvent(raw: unknown): ParsedServerEvent {
+    return parseServerEvent(raw);
   }
 
   private emit(event: RealtimeEvent): void {

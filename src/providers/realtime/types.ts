@@ -1,5 +1,5 @@
 /**
- * A realtime speech-to-speech session (OpenAI Realtime today; PROTOCOLS.md §5). The engine
+ * A realtime speech-to-speech session (OpenAI Realtime, PROTOCOLS.md §5; xAI's dialect of it). The engine
  * sees only this: typed events it needs, and the client calls it makes. Vendor JSON stays in
  * the vendor's file.
  */
@@ -65,13 +65,17 @@ export interface RealtimeSession {
   createItem(item: RealtimeItem): string;
   createResponse(options?: { instructions?: string }): string;
   cancelResponse(): string;
-  /** Cuts an assistant item to what was heard; returns the client event id (to match an `error`). */
-  truncate(itemId: string, contentIndex: number, audioEndMs: number): string;
+  /**
+   * Cuts an assistant item to what was heard; returns the client event id (to match an `error`).
+   * `heardText` is the gateway's own cut of the transcript, for providers without a truncate
+   * event (xAI): they are told in words what the caller heard.
+   */
+  truncate(itemId: string, contentIndex: number, audioEndMs: number, heardText?: string): string;
   close(): void;
 }
 
 export interface RealtimeSessionOptions {
-  /** `wss://api.openai.com/v1/realtime` (OPENAI_REALTIME_URL). */
+  /** `wss://api.openai.com/v1/realtime` (OPENAI_REALTIME_URL) or `wss://api.x.ai/v1/realtime` (XAI_REALTIME_URL). */
   url: string;
   apiKey: string;
   model: string;

@@ -11,6 +11,11 @@ export interface SttCapabilities {
   streaming: boolean;
   /** Emits `partial` events before a segment is final. */
   interim: boolean;
+  /**
+   * Decides the end of the caller's turn itself and says so with `turn` events (Deepgram Flux):
+   * the engine then commits on them instead of on the local VAD's pauses.
+   */
+  turns?: boolean;
 }
 
 export type SttEvent =
@@ -20,6 +25,12 @@ export type SttEvent =
    * candidate); `fromFinalize`: produced because we asked for a flush (local VAD ended speech).
    */
   | { type: 'final'; text: string; speechFinal: boolean; fromFinalize: boolean }
+  /**
+   * The provider's own turn detection (capabilities.turns): `eager_end` — the caller has probably
+   * finished (start a speculative reply on `text`); `resumed` — they went on (drop it); `end` —
+   * the turn is over with `text` (equal to the last `eager_end`'s unless `resumed` came between).
+   */
+  | { type: 'turn'; event: 'start' | 'eager_end' | 'resumed' | 'end'; text: string }
   /** A gap after the last word; a fallback end of turn when noise defeats endpointing. */
   | { type: 'utterance_end' }
   /** The provider heard speech begin (before any transcript). */

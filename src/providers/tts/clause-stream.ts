@@ -1,6 +1,7 @@
 /**
  * Presents a request-per-clause TTS (HTTP streaming, OpenAI-compatible `/v1/audio/speech`) as
- * a TtsStream: clauses are synthesised one after another, audio streamed out in order.
+ * a TtsStream: clauses are synthesised one after another, audio streamed out in order; clauses
+ * that arrive while a request runs are joined into the next one.
  * A non-streaming vendor gets this wrapper, not an engine branch (STYLE.md, Providers).
  */
 import { isAbortError } from '../../errors.js';
@@ -47,8 +48,11 @@ export class ClauseTtsStream implements TtsStream {
     this.running = true;
     try {
       for (;;) {
-        const text = this.texts.shift();
-        if (text === undefined) break;
+        // Chunks that queued while a request ran go out as one: each request starts the voice
+        // afresh, so fewer, longer requests keep more of the reply's prosody. The first chunk
+        // (a short clause, for time to first audio) still goes alone.
+        if (this.texts.length === 0) break;
+        const text = this.texts.splice(0).join(' ');
         for await (const audio of this.synthesize(text, this.controller.signal)) {
           if (this.controller.signal.aborted) return;
           if (audio.length > 0) this.queue.put({ audio });

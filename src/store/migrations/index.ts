@@ -5,6 +5,8 @@
  */
 import { initial } from './001_initial.js';
 import { settings } from './002_settings.js';
+import { agentLlm } from './003_agent_llm.js';
+import { agentTtsModel } from './004_agent_tts_model.js';
 
 export interface Migration {
   version: number;
@@ -14,7 +16,7 @@ export interface Migration {
   postgres: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [initial, settings];
+export const MIGRATIONS: readonly Migration[] = [initial, settings, agentLlm, agentTtsModel];
 
 /** Checks the list is strictly increasing, so a bad merge fails at start-up, not halfway. */
 export function checkedMigrations(list: readonly Migration[] = MIGRATIONS): readonly Migration[] {

@@ -54,6 +54,18 @@ export function dialTwiml(toNumber: string, opts: { callerId?: string; timeoutSe
   return response.toString();
 }
 
+/**
+ * `<Reject reason="busy"/>`: the caller hears a busy signal and the call is never answered
+ * (not billed). For a node that cannot take the call right now (overloaded, store away); the
+ * caller or Twilio's fallback URL may try again. Twilio TwiML `<Reject>`: reason "rejected"
+ * (default) or "busy".
+ */
+export function rejectBusyTwiml(): string {
+  const response = new VoiceResponse();
+  response.reject({ reason: 'busy' });
+  return response.toString();
+}
+
 /** `<Response/>`: the status callback's reply (Twilio ignores the body, §2.4). */
 export function emptyTwiml(): string {
   return new VoiceResponse().toString();

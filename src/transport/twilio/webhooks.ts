@@ -4,7 +4,7 @@
  * `X-Twilio-Signature` (§2.3), checked before the handler runs. Twilio posts form bodies, so
  * the form parser is registered inside this plugin only; the JSON API never accepts them.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import formbody from '@fastify/formbody';
 import type { AppContext } from '../../context.js';
 import type { CallStatus } from '../../store/types.js';
@@ -13,7 +13,8 @@ import { acceptInboundCall } from '../../calls/inbound.js';
 import { applyCarrierStatus } from '../../calls/carrier-status.js';
 import { streamTwimlFor } from '../../calls/stream-twiml.js';
 import { twilioSignatureHook } from './signature.js';
-import { emptyTwiml, sayHangupTwiml } from './twiml.js';
+import { emptyTwiml, rejectBusyTwiml, sayHangupTwiml } from './twiml.js';
+import { ServiceUnavailableError } from '../../faults/index.js';
 
 /** Twilio's `CallStatus` values (§2.2) → ours. `initiated` is dialing: still queued for us. */
 const CALL_STATUS: Readonly<Record<string, CallStatus>> = {
@@ -38,8 +39,17 @@ export async function twilioWebhooksPlugin(app: FastifyInstance, opts: { ctx: Ap
   app.post('/twilio/voice', { config: { scope: 'public' } }, async (req, reply) => {
     const form = formOf(req.body);
     const callSid = required(form, 'CallSid');
-    const decision = await acceptInboundCall(ctx, { callSid, from: one(form.From) ?? '', to: one(form.To) ?? '' });
     reply.type('text/xml');
+    // Overloaded or without its store, the node refuses the call with a busy signal rather than
+    // answering it badly (faults/load-guard.ts; API.md, Conventions: "Backing services").
+    if (ctx.load.overloaded) return refuseBusy(ctx, req.log, callSid, 'overloaded');
+    let decision: Awaited<ReturnType<typeof acceptInboundCall>>;
+    try {
+      decision = await acceptInboundCall(ctx, { callSid, from: one(form.From) ?? '', to: one(form.To) ?? '' });
+    } catch (err) {
+      if (err instanceof ServiceUnavailableError) return refuseBusy(ctx, req.log, callSid, `${err.service}_unavailable`);
+      throw err;
+    }
     if (decision.kind === 'connect') {
       req.log.info({ callId: decision.call.id, callSid }, 'inbound call answered');
       return streamTwimlFor(ctx, decision.call.id);
@@ -70,6 +80,12 @@ export async function twilioWebhooksPlugin(app: FastifyInstance, opts: { ctx: Ap
     // Twilio ignores the body (§2.4); empty TwiML keeps any TwiML-expecting path happy.
     return reply.type('text/xml').send(emptyTwiml());
   });
+}
+
+function refuseBusy(ctx: AppContext, log: FastifyBaseLogger, callSid: string, reason: string): string {
+  ctx.metrics.faults.callsRefused.inc({ channel: 'phone', reason });
+  log.warn({ callSid, reason, lagMs: Math.round(ctx.load.lagMs) }, 'inbound call refused busy');
+  return rejectBusyTwiml();
 }
 
 function formOf(body: unknown): Form {

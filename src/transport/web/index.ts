@@ -16,7 +16,7 @@ export { WEB_CALL_PAGE_PATH } from './page-route.js';
 
 export async function webPlugin(app: FastifyInstance, opts: { ctx: AppContext }): Promise<void> {
   await app.register(webMediaPlugin, { ctx: opts.ctx });
-  await app.register(webCallPagePlugin);
+  await app.register(webCallPagePlugin, { ctx: opts.ctx });
 }
 
 /** Where the browser goes: the media socket (http→ws, https→wss) and the page, both carrying the token. */

@@ -6,6 +6,10 @@
  */
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
+import type { AppContext } from '../../context.js';
+import { TERMINAL_CALL_STATUSES } from '../../store/types.js';
+import { VoxgateError } from '../../errors.js';
+import { verifyWebToken } from './web-token.js';
 
 export const WEB_CALL_PAGE_PATH = '/web/call';
 
@@ -29,7 +33,31 @@ const CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-export async function webCallPagePlugin(app: FastifyInstance): Promise<void> {
+/**
+ * What the page may know before it connects (issue 19): the agent's name, and whether the link
+ * can still be used, so a used, ended or expired link says so instead of a Start button that
+ * fails. It reveals nothing the token's holder could not learn by connecting.
+ */
+export type WebCallLinkState = 'ready' | 'used' | 'ended' | 'expired' | 'invalid';
+
+export async function webCallPagePlugin(app: FastifyInstance, opts: { ctx: AppContext }): Promise<void> {
+  const { ctx } = opts;
+  app.get(`${WEB_CALL_PAGE_PATH}/info`, { schema: { hide: true } }, async (req, reply) => {
+    const token = (req.query as Record<string, unknown>)['token'];
+    if (typeof token !== 'string' || token === '') throw new VoxgateError('bad_request', 'the query needs the call link token: ?token=…');
+    reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer');
+    const check = verifyWebToken(ctx.secrets.tokenKey, token, ctx.now());
+    const answer = (state: WebCallLinkState, agentName: string | null = null, endReason: string | null = null) => ({ state, agentName, endReason });
+    if (!check.ok) return answer(check.reason === 'expired' ? 'expired' : 'invalid');
+    const call = await ctx.store.getCall(check.callId);
+    if (!call || call.direction !== 'web') return answer('invalid');
+    const agent = await ctx.store.getAgent(call.agentId);
+    const name = agent?.name ?? null;
+    if (TERMINAL_CALL_STATUSES.includes(call.status)) return answer('ended', name, call.endReason);
+    // The media route admits only a `queued` web call: anything later means the link was used.
+    return answer(call.status === 'queued' ? 'ready' : 'used', name);
+  });
+
   const dir = new URL('../../web/call/', import.meta.url);
   for (const [route, [file, type]] of Object.entries(ASSETS)) {
     // Read once at start-up: the files are small, and a missing one should fail loudly, early.

@@ -23,6 +23,7 @@ const ui = {
   speaking: $('speaking'),
   transcript: $('transcript'),
   empty: $('transcript-empty'),
+  agentName: $('agent-name'),
 };
 
 const STATE_TEXT = { ready: 'Ready', connecting: 'Connecting…', live: 'Live', ending: 'Ending…', ended: 'Call ended', error: 'Not connected' };
@@ -207,7 +208,10 @@ function showLine(role, text, final, interrupted) {
     const body = document.createElement('span');
     body.className = 'text';
     li.append(who, body);
-    ui.transcript.append(li);
+    // A line that ends while the other side's words are still arriving was said first.
+    const other = open[role === 'user' ? 'agent' : 'user'];
+    if (final && other) ui.transcript.insertBefore(li, other);
+    else ui.transcript.append(li);
     ui.empty.hidden = true;
   }
   li.querySelector('.text').textContent = text;
@@ -227,13 +231,26 @@ function showLine(role, text, final, interrupted) {
   ui.transcript.scrollTop = ui.transcript.scrollHeight;
 }
 
+/** An ended call's reason (API.md endReason) in words; the person on this page is the caller. */
+function endedText(reason) {
+  const words = {
+    caller_hangup: 'you hung up',
+    agent_hangup: 'the agent hung up',
+    api_end: 'ended by the operator',
+    transfer: 'transferred',
+  };
+  if (!reason) return 'Call ended';
+  if (words[reason]) return `Call ended: ${words[reason]}`;
+  if (reason.startsWith('error:')) return `Call ended: something went wrong on our side (${reason.slice(6).replace(/_/g, ' ')})`;
+  return `Call ended: ${reason.replace(/_/g, ' ')}`;
+}
+
 function onClose(code, reason) {
   stats.closeCode = code;
   stats.closeReason = reason;
   clearTimeout(endTimer);
   if (code === 1000 || stats.state === 'ending') {
-    const why = stats.endReason || reason;
-    setState('ended', why ? `Call ended (${why.replace(/_/g, ' ')})` : 'Call ended');
+    setState('ended', endedText(stats.endReason || reason));
     teardown();
     return;
   }
@@ -270,8 +287,38 @@ function teardown() {
   setTimeout(() => a.context.close().catch(() => {}), 600);
 }
 
+/**
+ * Before offering Start: who the call is with, and whether the link still works (a link that
+ * was used, whose call ended or that expired says so now, not after the microphone prompt).
+ */
+async function checkLink() {
+  ui.start.disabled = true;
+  let info = null;
+  try {
+    const res = await fetch(`/web/call/info?token=${encodeURIComponent(token)}`, { cache: 'no-store' });
+    if (res.ok) info = await res.json();
+  } catch {
+    /* unreachable now: Start tries the socket, which explains any failure itself */
+  }
+  if (info && info.agentName) {
+    ui.agentName.textContent = info.agentName;
+    ui.agentName.hidden = false;
+    document.title = `Call with ${info.agentName} · voxgate`;
+  }
+  const state = info ? info.state : 'ready';
+  stats.link = state;
+  if (state === 'ready') return setState('ready');
+  const messages = {
+    used: 'This call link has already been used. Ask for a new link to call again.',
+    ended: `This call has ended${info && info.endReason ? ` (${endedText(info.endReason).replace(/^Call ended: /, '')})` : ''}. Ask for a new link to call again.`,
+    expired: 'This call link has expired (links work for 5 minutes). Ask for a new link.',
+    invalid: 'This call link is not valid. Check that you copied all of it.',
+  };
+  fail(messages[state] || messages.invalid);
+}
+
 ui.start.addEventListener('click', () => void start());
 ui.mute.addEventListener('click', toggleMute);
 ui.end.addEventListener('click', endCall);
 if (!token) fail('This page needs a call link with a token. Ask for a new link.');
-else setState('ready');
+else void checkLink();
