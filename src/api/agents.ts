@@ -11,6 +11,7 @@ import { errorResponses, IdParams } from './schemas.js';
 import { AgentJson, CreateAgentBody, PatchAgentBody } from './agent-schema.js';
 import { CreatedAgentJson, createAgent, deleteAgent, getAgent, listAgents, updateAgent } from '../services/index.js';
 
+
 type IdParams = Static<typeof IdParams>;
 
 export async function agentRoutes(app: FastifyInstance, opts: { ctx: AppContext }): Promise<void> {

@@ -27,8 +27,8 @@ import { envVarRoutes } from './env-vars.js';
 import { toolRoutes } from './tools.js';
 import { knowledgeRoutes } from './knowledge.js';
 import { phoneNumberRoutes } from './phone-numbers.js';
-import { mcpPlugin } from '../mcp/index.js';
 import { voiceRoutes } from './voices.js';
+import { mcpPlugin } from '../mcp/index.js';
 
 export { emptyErrorBody, errorHandler, frameworkErrors, toVoxgateError } from './error-handler.js';
 export { textGuard } from './text-guard.js';

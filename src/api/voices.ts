@@ -28,7 +28,7 @@ const Voice = Type.Object(
   },
 );
 
-const VoiceList = Type.Object(
+export const VoiceList = Type.Object(
   {
     items: Type.Array(Voice),
     next_cursor: Type.Null(),

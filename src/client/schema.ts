@@ -1234,9 +1234,10 @@ export interface components {
          *       "stt": "deepgram",
          *       "sttModel": "nova-3",
          *       "tts": "elevenlabs",
-         *       "ttsModel": "eleven_flash_v2_5",
+         *       "ttsModel": null,
          *       "voiceId": "21m00Tcm4TlvDq8ikWAM",
          *       "realtimeProvider": null,
+         *       "llm": null,
          *       "temperature": 0.7,
          *       "voiceMode": "web_and_phone",
          *       "turnDetection": null,
@@ -1250,7 +1251,6 @@ export interface components {
          *       "disabledTools": [],
          *       "active": true,
          *       "metadata": null,
-         *       "llm": null,
          *       "createdAt": "2026-01-05T10:00:00.000Z",
          *       "updatedAt": "2026-01-05T10:00:00.000Z"
          *     }
@@ -1453,10 +1453,11 @@ export interface components {
          *         "p95Ms": 910,
          *         "recent": [
          *           {
-         *             "sttFinalMs": 180,
-         *             "llmFirstTokenMs": 240,
-         *             "ttsFirstByteMs": 150,
-         *             "voiceToVoiceMs": 660
+         *             "voiceToVoiceMs": 640,
+         *             "endpointingMs": 120,
+         *             "sttFinalMs": 150,
+         *             "llmFirstTokenMs": 280,
+         *             "ttsFirstByteMs": 90
          *           }
          *         ]
          *       },

@@ -50,6 +50,7 @@ import {
   CreatedDoc,
 } from '../services/index.js';
 import { listVoices } from './voices.js';
+import { VoiceList } from '../api/voices.js';
 import { defineTool, type Tool } from './tool-kit.js';
 
 const Id = (description: string) => Type.String({ minLength: 1, maxLength: 100, description });
@@ -85,6 +86,7 @@ export const TOOLS: readonly Tool[] = [
       'Creates an agent (POST /v1/agents). Always: name, architecture, systemPrompt. pipeline also needs model, stt, tts; realtime needs realtimeProvider; text needs model (and takes no calls). Missing fields are reported all at once.',
     scope: 'agents:write',
     input: CreateAgentBody,
+    // The 201 body: the agent and its provider-credential warnings.
     output: CreatedAgentJson,
     run: (ctx, auth, args) => createAgent(ctx, auth, args),
   }),
@@ -104,6 +106,7 @@ export const TOOLS: readonly Tool[] = [
     scope: 'agents:read',
     readOnly: true,
     input: Type.Object({ provider: Type.Optional(Type.String({ minLength: 1, maxLength: 50 })) }, { additionalProperties: false }),
+    output: VoiceList,
     run: async (ctx, _auth, args) => ({ ...(await listVoices(ctx, args)) }),
   }),
   defineTool({

@@ -1,2 +1,2 @@
-/** `list_voices` serves what GET /v1/voices serves: the same service function. */
+/** The MCP `list_voices` tool serves the same catalogue as `GET /v1/voices`. */
 export { listVoices } from '../services/voices.js';

@@ -126,7 +126,7 @@ export async function createAgent(ctx: AppContext, auth: AuthContext, b: CreateA
   await checkVoice(ctx, draft);
   await assertDocsVisible(ctx, auth, draft.knowledgeIds, 'knowledgeIds');
   const agent = await ctx.store.createAgent(draft);
-  // Issue 19: warnings (missing provider credentials) ride on the 201 body.
+  // Issue 19: missing provider credentials are named on the 201 body, not discovered at the first call.
   return { ...agentToJson(agent), warnings: providerWarnings(agent, ctx.config) };
 }
 

@@ -93,9 +93,9 @@ export async function endCall(ctx: AppContext, auth: AuthContext, id: string) {
 }
 
 /**
- * Ends a call from whichever node the request landed on. The record is made terminal first
- * (`api_end`; a session on this node is ended inside finishCall), so the hang-up that follows
- * is never mistaken for the caller's. Then Twilio hangs up a phone call (which also covers one
+ * Ends a call from whichever node the request landed on. finishCall ends the session that holds
+ * the call's media (here, or on another node over the bus, waiting for it to write the record),
+ * so the record is final with `api_end` before Twilio hangs up and its callback arrives. Then Twilio hangs up a phone call (which also covers one
  * still ringing) and the bus tells the node holding the media socket, if another, to close it.
  * Closing the media socket alone also ends a connected phone call (PROTOCOLS.md §1.1: no TwiML
  * follows `<Connect>`), so a failed Twilio request is noted on the call, not fatal.

@@ -135,7 +135,7 @@ async function providerVoices(ctx: AppContext, provider: VoiceProvider): Promise
       return { ok: true, voices: OPENAI_VOICES.map((id) => ({ id, name: id, provider })) };
     case 'xai':
       // The xAI slice of the config arrives with the xAI realtime provider (issue 17, item 2).
-      if (!(p as unknown as { xai?: { apiKey?: string } }).xai?.apiKey) return { ok: false, reason: 'XAI_API_KEY is not set' };
+      if (!p.xai.apiKey) return { ok: false, reason: 'XAI_API_KEY is not set' };
       return { ok: true, voices: XAI_VOICES.map((name) => ({ id: name.toLowerCase(), name, provider })) };
     case 'elevenlabs':
       if (!p.elevenlabs.apiKey) return { ok: false, reason: 'ELEVENLABS_API_KEY is not set' };

@@ -108,10 +108,8 @@ describe('POST /v1/agents states what the server requires per architecture', () 
 
   it.each(['pipeline', 'realtime', 'text'])('%s: exactly the documented required fields are refused when missing', async (arch) => {
     const variant = doc.components.schemas[`AgentCreate${arch[0]!.toUpperCase()}${arch.slice(1)}`];
-    // A field the rules make conditional (`model`, unless an `llm` conversation server answers)
-    // is stated as anyOf [{required: [field]}, …]: without the alternative it is required too.
-    const conditional: string[] = (variant.anyOf ?? []).flatMap((s: Json) => (s.required?.length === 1 && s.required[0] !== 'llm' ? s.required : []));
-    const required: string[] = [...variant.required, ...conditional];
+    // `model` sits in an anyOf (required unless `llm` is a conversation server): its first branch.
+    const required: string[] = [...variant.required, ...(variant.anyOf?.[0]?.required ?? [])];
     // Only the documented fields: the server accepts it.
     const minimal = Object.fromEntries(required.map((f) => [f, full[arch]![f]]));
     expect(Object.keys(minimal).sort()).toEqual(Object.keys(full[arch]!).sort());
