@@ -9,10 +9,7 @@ import type { AppContext } from '../context.js';
 import { PageOf, PageQuery } from './paging.js';
 import { errorResponses, IdParams } from './schemas.js';
 import { AgentJson, CreateAgentBody, PatchAgentBody } from './agent-schema.js';
-import { createAgent, deleteAgent, getAgent, listAgents, updateAgent } from '../services/index.js';
-
-/** Issue 19: the 201 body names missing provider credentials (docs/api-notes.md, Warnings). */
-const CreatedAgentJson = Type.Composite([AgentJson, Type.Object({ warnings: Type.Array(Type.String()) })]);
+import { CreatedAgentJson, createAgent, deleteAgent, getAgent, listAgents, updateAgent } from '../services/index.js';
 
 type IdParams = Static<typeof IdParams>;
 

@@ -43,6 +43,7 @@ import {
   addKnowledgeText,
   listKnowledge,
   NumberJson,
+  CreatedAgentJson,
   WebCallSchema,
   TranscriptSchema,
   DocJson,
@@ -85,7 +86,8 @@ export const TOOLS: readonly Tool[] = [
       'Creates an agent (POST /v1/agents). Always: name, architecture, systemPrompt. pipeline also needs model, stt, tts; realtime needs realtimeProvider; text needs model (and takes no calls). Missing fields are reported all at once.',
     scope: 'agents:write',
     input: CreateAgentBody,
-    output: AgentJson,
+    // The 201 body: the agent and its provider-credential warnings.
+    output: CreatedAgentJson,
     run: (ctx, auth, args) => createAgent(ctx, auth, args),
   }),
   defineTool({

@@ -10,10 +10,14 @@ import { validationFailed } from '../errors.js';
 import { newId } from '../ids.js';
 import { assertReadable, assertWritable, ownerFilter, type AuthContext } from '../api/auth-context.js';
 import { pageBody, pageRequest, type PageQuery } from '../api/paging.js';
-import { agentProblems, agentToJson, type CreateAgentBody, type PatchAgentBody } from '../api/agent-schema.js';
+import { Type } from '@sinclair/typebox';
+import { AgentJson, agentProblems, agentToJson, type CreateAgentBody, type PatchAgentBody } from '../api/agent-schema.js';
 import { assertLlmUrlAllowed, normaliseLlm } from '../api/agent-llm.js';
 import { providerWarnings } from '../api/provider-warnings.js';
 import { agentVoiceProblem } from './voices.js';
+
+/** Issue 19: the 201 body names missing provider credentials (docs/api-notes.md, Warnings). */
+export const CreatedAgentJson = Type.Composite([AgentJson, Type.Object({ warnings: Type.Array(Type.String()) })]);
 
 /** Throws 422 naming every document the caller cannot see. */
 export async function assertDocsVisible(ctx: AppContext, auth: AuthContext, ids: string[], field: string): Promise<void> {

@@ -5,10 +5,10 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { AppContext } from '../context.js';
+import { publishControlWithRetry } from '../bus/index.js';
 import type { Call, CallStatus } from '../store/types.js';
 import { placeOutboundCall } from '../calls/index.js';
 import { finishCall, isTerminal, secondsBetween } from '../calls/lifecycle.js';
-import { publishControlWithRetry } from '../bus/index.js';
 import { TwilioRestError } from '../transport/twilio/rest-client.js';
 import { assertReadable, assertWritable, ownerFilter, type AuthContext } from '../api/auth-context.js';
 import { callToJson } from '../api/call-json.js';
