@@ -14,7 +14,7 @@ import type { AppContext } from '../context.js';
 import { VoxgateError, validationFailed } from '../errors.js';
 import { randomUUID } from 'node:crypto';
 import { createAgentLlm, type ChatMessage, type LlmClient, type LlmEvent } from '../providers/llm/index.js';
-import { decryptSecret } from '../crypto/index.js';
+import { decryptAgentEnv } from '../tools/index.js';
 import type { Agent } from '../store/types.js';
 import { fillTemplate } from '../engine/template.js';
 import { assertReadable } from './auth-context.js';
@@ -49,17 +49,7 @@ const DEFAULT_CHAT_MODEL = 'gpt-4o-mini';
 function chatLlm(ctx: AppContext, agent: Agent, chatId: string, variables: Record<string, string>): LlmClient {
   let env: Promise<Record<string, string>> | null = null;
   const envVar = async (name: string): Promise<string | undefined> => {
-    env ??= ctx.store.getEnvVars(agent.id).then((sealed) => {
-      const plain: Record<string, string> = {};
-      for (const [k, v] of Object.entries(sealed)) {
-        try {
-          plain[k] = decryptSecret(ctx.secrets.envVarKey, v);
-        } catch {
-          ctx.log.warn({ envVar: k, agentId: agent.id }, 'env var cannot be decrypted (SECRETS_KEY changed?)');
-        }
-      }
-      return plain;
-    });
+    env ??= decryptAgentEnv(ctx.store, ctx.secrets.envVarKey, agent.id, ctx.log.child({ agentId: agent.id }));
     return (await env)[name];
   };
   const llm = agent.llm;

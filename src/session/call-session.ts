@@ -12,8 +12,7 @@ import type { Agent, Call, CallStatus, TurnLatency } from '../store/types.js';
 import type { CallEnd, Engine, EngineFactory, EngineHost, TranscriptInput } from '../engine/types.js';
 import { mergeVariables } from '../engine/template.js';
 import type { ToolRunner } from '../tools/types.js';
-import { createToolRunner } from '../tools/index.js';
-import { decryptSecret } from '../crypto/index.js';
+import { createToolRunner, decryptAgentEnv } from '../tools/index.js';
 import { MULAW_8K, PCM16_16K, type AudioFormat, type Transport, type TransportEvent } from '../transport/types.js';
 import { VoxgateError, isAbortError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -200,18 +199,7 @@ export class CallSession implements EngineHost {
   }
 
   agentEnv(): Promise<Record<string, string>> {
-    this.env ??= (async () => {
-      const sealed = await this.ctx.store.getEnvVars(this.agent.id);
-      const plain: Record<string, string> = {};
-      for (const [name, value] of Object.entries(sealed)) {
-        try {
-          plain[name] = decryptSecret(this.ctx.secrets.envVarKey, value);
-        } catch {
-          this.log.warn({ envVar: name }, 'env var cannot be decrypted (SECRETS_KEY changed?)');
-        }
-      }
-      return plain;
-    })();
+    this.env ??= decryptAgentEnv(this.ctx.store, this.ctx.secrets.envVarKey, this.agent.id, this.log);
     return this.env;
   }
 

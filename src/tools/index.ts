@@ -3,7 +3,7 @@
  * with argument schemas compiled once per runner. Both engines use it through
  * `EngineHost.loadTools()`.
  */
-import { decryptSecret } from '../crypto/index.js';
+import { decryptAgentEnv } from './agent-env.js';
 import type { ToolSpec } from '../providers/llm/types.js';
 import type { AgentTool } from '../store/types.js';
 import type { ToolDeps, ToolResult, ToolRunner } from './types.js';
@@ -30,6 +30,7 @@ export {
   type CalendlyPreset,
 } from './calendly.js';
 export { isValidTimeZone } from './calendly-time.js';
+export { decryptAgentEnv } from './agent-env.js';
 
 export async function createToolRunner(deps: ToolDeps, options: { fetch?: WebhookFetch } = {}): Promise<ToolRunner> {
   const validator = createArgsValidator();
@@ -61,18 +62,7 @@ export async function createToolRunner(deps: ToolDeps, options: { fetch?: Webhoo
   // Env vars are decrypted lazily, once, and only if a webhook tool actually runs.
   let env: Promise<Record<string, string>> | null = null;
   const loadEnv = (): Promise<Record<string, string>> => {
-    env ??= (async () => {
-      const sealed = await deps.store.getEnvVars(deps.agent.id);
-      const plain: Record<string, string> = {};
-      for (const [name, value] of Object.entries(sealed)) {
-        try {
-          plain[name] = decryptSecret(deps.envVarKey, value);
-        } catch {
-          deps.log.warn({ envVar: name }, 'env var cannot be decrypted (SECRETS_KEY changed?)');
-        }
-      }
-      return plain;
-    })();
+    env ??= decryptAgentEnv(deps.store, deps.envVarKey, deps.agent.id, deps.log);
     return env;
   };
 

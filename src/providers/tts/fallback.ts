@@ -99,14 +99,21 @@ export class FallbackTts implements TtsProvider {
       if (watch) clearTimeout(watch);
       watch = null;
     };
+    let watched: TtsStream | null = null;
     const arm = (): void => {
+      if (aborted) return disarm();
+      // Re-armed on every chunk after the end: restart the same timer rather than make a new one.
+      if (watch && watched === current) {
+        watch.refresh();
+        return;
+      }
       disarm();
-      if (aborted) return;
-      const watched = current;
+      const target = current;
+      watched = target;
       watch = setTimeout(() => {
         watch = null;
-        stalled = watched;
-        watched.abort(); // its iteration ends; the loop below reports the stall
+        stalled = target;
+        target.abort(); // its iteration ends; the loop below reports the stall
       }, this.stallMs);
     };
     // Of the current stream: audio seen, characters voiced (alignment), alignment throughout.
