@@ -209,7 +209,9 @@ class CartesiaStream implements TtsStream {
           break;
         }
         this.held = audio;
-        this.heldTimer = setTimeout(() => this.release(false), HOLD_FOR_TIMESTAMPS_MS);
+        // One timer per reply, restarted per chunk (its firing with nothing held is a no-op).
+        if (this.heldTimer) this.heldTimer.refresh();
+        else this.heldTimer = setTimeout(() => this.release(false), HOLD_FOR_TIMESTAMPS_MS);
         break;
       }
       case 'timestamps':
@@ -244,7 +246,6 @@ class CartesiaStream implements TtsStream {
     const audio = this.held;
     if (!audio) return;
     this.held = null;
-    clearTimeout(this.heldTimer);
     const chars = this.alignment!.addAudio(audio.length / this.bytesPerMs, last);
     this.queue.put(chars === undefined ? { audio } : { audio, chars });
   }
