@@ -58,11 +58,13 @@ describe('a saturated event loop', () => {
     await until(() => g.t.ctx.calls.get(live.callId)?.live === true, 'the live call');
     const engine = engines.get(live.callId)!;
 
-    // Two windows in a row with the loop stalled far past 200 ms.
-    blockLoop(600);
-    await sleep(20);
-    blockLoop(600);
-    await sleep(5);
+    // The loop stalls far past 200 ms until the guard has seen two late windows in a row. How
+    // many stalls that takes depends on where its sample timer falls against them (a sample can
+    // run before the delay histogram has recorded the stall): 2 usually, never more than 4.
+    for (let i = 0; i < 6 && !g.t.ctx.load.overloaded; i++) {
+      blockLoop(600);
+      await sleep(20);
+    }
     expect(g.t.ctx.load.overloaded).toBe(true);
 
     const phone = await inbound(number.phoneNumber);
