@@ -63,7 +63,10 @@ export async function apiPlugin(app: FastifyInstance, opts: { ctx: AppContext })
   app.addHook('preParsing', scopeHook);
 
   const redis = ctx.config.redisUrl ? rateLimitRedis(ctx, ctx.config.redisUrl) : null;
-  if (redis) app.addHook('onClose', async () => void redis.disconnect());
+  if (redis) {
+    app.addHook('onClose', async () => void redis.disconnect());
+    await firstConnectAttempt(redis);
+  }
   await app.register(rateLimit, {
     global: true,
     hook: 'onRequest',
@@ -110,6 +113,28 @@ function rateLimitRedis(ctx: AppContext, url: string): Redis {
   redis.on('error', () => undefined);
   redis.on('ready', () => ctx.log.debug('rate limiter: redis connected'));
   return redis;
+}
+
+/**
+ * Waits for the limiter's first connection attempt to settle (ready, refused, or 2 s), so a
+ * node whose Redis is up counts its first requests in the shared budget instead of on its own
+ * while the connection is still being set up. A Redis that is down at start costs no wait.
+ */
+const FIRST_CONNECT_WAIT_MS = 2_000;
+
+async function firstConnectAttempt(redis: Redis): Promise<void> {
+  if (redis.status === 'ready') return;
+  await new Promise<void>((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      redis.off('ready', done);
+      redis.off('error', done);
+      resolve();
+    };
+    const timer = setTimeout(done, FIRST_CONNECT_WAIT_MS);
+    redis.once('ready', done);
+    redis.once('error', done);
+  });
 }
 
 /** 10 s between "counting per node" warnings: one line per outage-ish, not one per request. */
