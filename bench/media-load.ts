@@ -28,7 +28,7 @@ import { startGateway, type GatewayMetrics, type GatewayProcess } from './lib/ga
 import { summarize } from './lib/stats.js';
 import { FAKE_CARTESIA_VOICES } from '../test/fakes/cartesia.js';
 import { EXPECTED_V2V_MS, LATENCY, TURN, type CallerResults, type EngineKind, type RunRequest } from './media-load/script.js';
-import { pipelineExpectedMs } from './media-load/turn-expectation.js';
+import { PIPELINE_PROVIDERS_MS, pipelineExpectedMs, replayPauses } from './media-load/turn-expectation.js';
 
 /** The pipeline's by-construction voice-to-voice per caller clip (Silero's pause on it + providers). */
 const pipelineExpected = await pipelineExpectedMs();
@@ -123,10 +123,21 @@ interface Row {
   gatewayMainThreadCpuPercent: number;
   rssPerCallMiB: number;
   gatewayRssMiB: number;
+  /**
+   * Voice-to-voice minus what the turn rule and the providers cost by construction: for the
+   * pipeline, the VAD's pause on that call's exact caller audio (replayed) + LLM first token +
+   * TTS first byte (turn-expectation.ts); for realtime, server VAD silence + first delta.
+   */
   v2vOverheadMs: ReturnType<typeof summarize>;
+  /** Pipeline turns whose pause the replay did not find (left out of v2vOverheadMs). */
+  v2vOverheadUnreplayed: number;
+  /** The round-2 first accounting: the mean pause over window phases, fresh model state. */
+  v2vOverheadMeanPauseMs: ReturnType<typeof summarize> | null;
   v2vMeasuredMs: ReturnType<typeof summarize>;
   bargeInMs: ReturnType<typeof summarize>;
   bargeInMissed: number;
+  /** Local VAD windows of the ended calls: skipped ones were not analysed (the model fell behind). */
+  vadWindows: { inferred: number; gated: number; skipped: number };
   noAnswer: number;
   underruns: number;
   underrunMsTotal: number;
@@ -152,6 +163,12 @@ interface Row {
   sendLateP99Ms: number;
   loadAvg: { start: number[]; end: number[] };
   saturated: string | null;
+}
+
+function vadWindowCounts(text: string, before: string): Row['vadWindows'] {
+  const count = (t: string, outcome: string): number => Number(new RegExp(`^voxgate_vad_windows_total\\{outcome="${outcome}"\\} ([0-9.e+-]+)$`, 'm').exec(t)?.[1] ?? 0);
+  const d = (o: string) => count(text, o) - count(before, o);
+  return { inferred: d('inferred'), gated: d('gated'), skipped: d('skipped') };
 }
 
 /** CPU seconds of a process's main thread (its tid is its pid): utime + stime, in USER_HZ (100). */
@@ -229,7 +246,16 @@ async function runLevel(engine: EngineKind, calls: number): Promise<Row> {
     const framesCounted = final.framesIn - idle.framesIn;
     const agentFramesSent = final.framesOut - idle.framesOut;
     const cpuS = after.cpuSeconds - before.cpuSeconds;
-    const overhead = r.v2vMs.map((x, i) => x - (engine === 'pipeline' ? pipelineExpected[r.v2vClips[i] ?? 'question'] : EXPECTED_V2V_MS[engine]));
+    const pipelineLike = engine === 'pipeline' || engine === 'pipeline-cartesia';
+    // Exact accounting (turn-expectation.ts): each call's caller audio replayed through the VAD.
+    const pauses = pipelineLike ? await Promise.all(r.callClips.map((said) => replayPauses(said))) : [];
+    const overhead = r.v2vMs.map((x, i) => {
+      if (!pipelineLike) return x - EXPECTED_V2V_MS[engine];
+      const [call, clip] = r.v2vRefs[i]!;
+      return x - pauses[call]![clip]! - PIPELINE_PROVIDERS_MS;
+    });
+    const unreplayed = overhead.filter((x) => Number.isNaN(x)).length;
+    const overheadMeanPause = pipelineLike ? r.v2vMs.map((x, i) => x - pipelineExpected[r.v2vClips[i] ?? 'question']) : null;
     const row: Row = {
       engine,
       calls,
@@ -240,10 +266,13 @@ async function runLevel(engine: EngineKind, calls: number): Promise<Row> {
       gatewayMainThreadCpuPercent: round(((mainAfter - mainBefore) / wall) * 100, 1),
       rssPerCallMiB: round((after.rssBytes - idle.rssBytes) / r.connected / 1024 / 1024, 3),
       gatewayRssMiB: round(after.rssBytes / 1024 / 1024, 1),
-      v2vOverheadMs: summarize(overhead),
+      v2vOverheadMs: summarize(overhead.filter((x) => !Number.isNaN(x))),
+      v2vOverheadUnreplayed: unreplayed,
+      v2vOverheadMeanPauseMs: overheadMeanPause ? summarize(overheadMeanPause) : null,
       v2vMeasuredMs: summarize(r.v2vMs),
       bargeInMs: summarize(r.bargeInMs),
       bargeInMissed: r.bargeInMissed,
+      vadWindows: vadWindowCounts(final.text, idle.text),
       noAnswer: r.noAnswer,
       underruns: r.underruns,
       underrunMsTotal: r.underrunMsTotal,
@@ -303,6 +332,7 @@ const table = rows.map((r) => ({
   'gw cpu % (main)': `${r.gatewayCpuPercent} (${r.gatewayMainThreadCpuPercent})`,
   'MiB/call': r.rssPerCallMiB,
   'v2v ovh p50/p95/p99': `${r.v2vOverheadMs.p50}/${r.v2vOverheadMs.p95}/${r.v2vOverheadMs.p99}`,
+  'ovh mean-pause p50/p95': r.v2vOverheadMeanPauseMs ? `${r.v2vOverheadMeanPauseMs.p50}/${r.v2vOverheadMeanPauseMs.p95}` : '',
   'barge p50/p95': `${r.bargeInMs.p50}/${r.bargeInMs.p95}`,
   underruns: r.underruns,
   'lost in/out': `${r.framesLost}/${r.agentFramesLost}`,

@@ -30,14 +30,17 @@ const MEDIA_TAG = Buffer.from('"event":"media"');
 const now = () => performance.now();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+type ClipName = 'question' | 'hello';
+
 interface Clip {
+  name: ClipName;
   audio: Buffer;
   /** 0-based 20 ms blocks: first and last with RMS ≥ SPEECH_RMS. */
   firstVoiced: number;
   lastVoiced: number;
 }
 
-function clip(name: 'question' | 'hello'): Clip {
+function clip(name: ClipName): Clip {
   const audio = readUlawFixture(name);
   let first = -1;
   let last = -1;
@@ -50,7 +53,7 @@ function clip(name: 'question' | 'hello'): Clip {
       last = b;
     }
   }
-  return { audio, firstVoiced: first, lastVoiced: last };
+  return { name, audio, firstVoiced: first, lastVoiced: last };
 }
 
 interface Call {
@@ -61,9 +64,12 @@ interface Call {
   watch: Map<number, (at: number) => void>;
   /** Absolute ms where an agent utterance legitimately ends: caller turns and clears. */
   boundaries: number[];
+  /** Every clip this caller said: [clip, caller frames sent before it]. */
+  said: Array<[ClipName, number]>;
+  index: number;
 }
 
-const stats = { v2v: [] as number[], v2vClips: [] as Array<'question' | 'hello'>, noAnswer: 0, bargeIn: [] as number[], bargeInMissed: 0, sendLate: [] as number[] };
+const stats = { v2v: [] as number[], v2vClips: [] as Array<'question' | 'hello'>, v2vRefs: [] as Array<[number, number]>, noAnswer: 0, bargeIn: [] as number[], bargeInMissed: 0, sendLate: [] as number[] };
 const loop = monitorEventLoopDelay({ resolution: 10 });
 
 process.on('message', (m: RunRequest) => {
@@ -141,6 +147,8 @@ async function run(req: RunRequest): Promise<void> {
     framesReceived: calls.reduce((s, x) => s + x.c.framesReceived, 0),
     v2vMs: stats.v2v,
     v2vClips: stats.v2vClips,
+    v2vRefs: stats.v2vRefs,
+    callClips: Array.from({ length: req.calls }, (_, i) => calls.find((x) => x.index === i)?.said ?? []),
     noAnswer: stats.noAnswer,
     bargeInMs: stats.bargeIn,
     bargeInMissed: stats.bargeInMissed,
@@ -182,7 +190,7 @@ async function place(req: RunRequest, i: number): Promise<Call> {
   const stream = parseStream(twiml);
   if (res.status !== 200 || !stream) throw new Error(`voice webhook ${res.status}: ${twiml.slice(0, 200)}`);
   const c = await TwilioCarrier.connect({ url: stream.url, customParameters: stream.parameters, callSid, accountSid: req.accountSid });
-  const call: Call = { c, lastMediaAt: 0, firstMediaAt: null, watch: new Map(), boundaries: [] };
+  const call: Call = { c, lastMediaAt: 0, firstMediaAt: null, watch: new Map(), boundaries: [], said: [], index: i };
   c.ws.on('message', (d: Buffer, isBinary: boolean) => {
     if (isBinary || d.indexOf(MEDIA_TAG) < 0) return;
     const t = now();
@@ -203,8 +211,10 @@ async function place(req: RunRequest, i: number): Promise<Call> {
 }
 
 /** Queues a clip; resolves the wall times its first and last voiced frames leave. */
-function say(call: Call, k: Clip): { onset: Promise<number>; end: Promise<number> } {
+function say(call: Call, k: Clip): { onset: Promise<number>; end: Promise<number>; ref: [number, number] } {
   const s = call.c.framesSent;
+  const ref: [number, number] = [call.index, call.said.length];
+  call.said.push([k.name, s]);
   call.boundaries.push(now());
   call.c.say(k.audio);
   const at = (frame: number) =>
@@ -215,7 +225,7 @@ function say(call: Call, k: Clip): { onset: Promise<number>; end: Promise<number
       }),
     );
   // Frame numbers are 1-based; the clip's block b goes out as frame s + 1 + b.
-  return { onset: at(s + 1 + k.firstVoiced), end: at(s + 1 + k.lastVoiced) };
+  return { onset: at(s + 1 + k.firstVoiced), end: at(s + 1 + k.lastVoiced), ref };
 }
 
 async function until(check: () => boolean, timeoutMs: number): Promise<boolean> {
@@ -235,17 +245,18 @@ async function converse(x: Call, endAt: number, turnClip: Clip, bargeClip: Clip)
   await sleep(Math.random() * 3000); // de-synchronise the calls
   for (let turn = 0; now() + 9000 < endAt && x.c.open; turn++) {
     x.firstMediaAt = null;
-    const { end } = say(x, turnClip);
+    const { end, ref } = say(x, turnClip);
     const speechEnd = await end;
     if (!(await until(() => x.firstMediaAt !== null || !x.c.open, 10_000)) || x.firstMediaAt === null) {
       stats.noAnswer++;
     } else {
       stats.v2v.push(x.firstMediaAt - speechEnd);
       stats.v2vClips.push(CALLER_TURN);
+      stats.v2vRefs.push(ref);
       if (turn === BARGE_IN_TURN) {
         await sleep(BARGE_IN_AFTER_MS);
         const before = x.c.clearsAtMs.length;
-        const { onset, end: bargeEnd } = say(x, bargeClip);
+        const { onset, end: bargeEnd, ref: bargeRef } = say(x, bargeClip);
         // The first voiced frame carries 20 ms of audio captured before it could be sent.
         const speechStart = (await onset) - FRAME_MS;
         if (await until(() => x.c.clearsAtMs.length > before, 5000)) {
@@ -261,6 +272,7 @@ async function converse(x: Call, endAt: number, turnClip: Clip, bargeClip: Clip)
           else {
             stats.v2v.push(x.firstMediaAt - interjectionEnd);
             stats.v2vClips.push(BARGE_IN_CLIP);
+            stats.v2vRefs.push(bargeRef);
           }
         } else stats.bargeInMissed++;
       }

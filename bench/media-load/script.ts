@@ -79,6 +79,13 @@ export interface CallerResults {
   v2vMs: number[];
   /** Which caller clip each v2vMs sample ended (the turn rule's cost depends on the audio). */
   v2vClips: Array<'question' | 'hello'>;
+  /** Which call and which of its clips (index into callClips[call]) each v2vMs sample ended. */
+  v2vRefs: Array<[number, number]>;
+  /**
+   * Per call (by its index when placed), every clip its caller said and the caller frames sent
+   * before it. The caller's stream is silence but for these, so the bench can replay it exactly.
+   */
+  callClips: Array<Array<['question' | 'hello', number]>>;
   noAnswer: number;
   bargeInMs: number[];
   bargeInMissed: number;

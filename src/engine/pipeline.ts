@@ -220,7 +220,13 @@ class PipelineEngine implements Engine {
     this.speculative?.abort();
     this.current?.abort();
     this.turns.reset();
-    this.vad?.close();
+    if (this.vad) {
+      const v = this.vad.stats;
+      this.host.metrics.vadWindows.inc({ outcome: 'inferred' }, v.inferences);
+      this.host.metrics.vadWindows.inc({ outcome: 'gated' }, v.gated);
+      this.host.metrics.vadWindows.inc({ outcome: 'skipped' }, v.skipped);
+      this.vad.close();
+    }
     const p = this.providers;
     if (p) {
       p.tts.close();

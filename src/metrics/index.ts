@@ -37,6 +37,11 @@ export interface Metrics {
   bargeIns: client.Counter<'engine'>;
   providerErrors: client.Counter<'provider' | 'kind'>;
   providerReconnects: client.Counter<'provider'>;
+  /**
+   * The local VAD's windows of ended calls, by outcome: `skipped` windows were not analysed
+   * because the model fell behind (they repeat the last probability and can end a turn a window late).
+   */
+  vadWindows: client.Counter<'outcome'>;
   /** Backing-service faults and overload (faults.ts). */
   faults: FaultMetrics;
 }
@@ -105,6 +110,12 @@ export function createMetrics(): Metrics {
       name: 'voxgate_provider_reconnects_total',
       help: 'Provider sockets re-opened during a call',
       labelNames: ['provider'],
+      registers: [registry],
+    }),
+    vadWindows: new client.Counter({
+      name: 'voxgate_vad_windows_total',
+      help: 'Local VAD windows of ended calls, by outcome (inferred, gated as quiet, skipped because the model fell behind)',
+      labelNames: ['outcome'],
       registers: [registry],
     }),
     faults: createFaultMetrics(registry),
