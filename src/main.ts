@@ -16,6 +16,7 @@ import { startSttThread } from './providers/stt/deepgram-threaded.js';
 import { loadSilero } from './vad/index.js';
 import { createMetrics } from './metrics/index.js';
 import { installProcessGuard } from './faults/index.js';
+import { warmUpLlmClient } from './providers/llm/warm-up.js';
 
 async function main(): Promise<void> {
   let config: Config;
@@ -52,6 +53,8 @@ async function main(): Promise<void> {
   // cannot load is reported by that call (createVad), which falls back to the energy detector.
   if (config.providers.deepgram.apiKey) startSttThread();
   loadSilero().catch(() => {});
+  // So is the HTTP client of the first LLM request (providers/llm/warm-up.ts).
+  warmUpLlmClient(`${selfUrl(app.server.address(), port)}/healthz`).catch((err: Error) => log.debug({ err: err.message }, 'LLM client warm-up failed'));
   const publicWs = config.publicUrl.replace(/^http/, 'ws');
   log.info(
     {
@@ -108,6 +111,13 @@ function boundAddress(addr: ReturnType<import('node:net').Server['address']>, co
   // The default PUBLIC_URL carries PORT, which is 0 when the OS picked the port.
   const base = isLocalUrl(config.publicUrl) ? `http://localhost:${addr.port}` : config.publicUrl.replace(/\/+$/, '');
   return { listen: `${host}:${addr.port}`, port: addr.port, consoleUrl: `${base}/console` };
+}
+
+/** This gateway as a client on this machine reaches it: the bound address, loopback for a wildcard. */
+function selfUrl(addr: ReturnType<import('node:net').Server['address']>, port: number): string {
+  const a = addr && typeof addr !== 'string' ? addr.address : '127.0.0.1';
+  const host = a === '0.0.0.0' ? '127.0.0.1' : a === '::' ? '[::1]' : a.includes(':') ? `[${a}]` : a;
+  return `http://${host}:${port}`;
 }
 
 /** Loopback or unspecified hosts: reachable from this machine only. */

@@ -4,8 +4,7 @@
  * Provider plumbing lives in pipeline-providers.ts, one utterance in pipeline-reply.ts, the
  * end-of-turn rules in turn-taking.ts and the interruption rule in barge-in.ts.
  */
-import { ulawDecode } from '../media/index.js';
-import { pcm16FromBytes } from '../media/index.js';
+import { pcm16FromBytes, ulawDecode } from '../media/index.js';
 import type { ChatMessage, LlmClient, LlmEvent } from '../providers/llm/types.js';
 import { ScriptedLlm, messagesToTranscript } from '../providers/llm/index.js';
 import type { ProviderError } from '../errors.js';
@@ -18,11 +17,14 @@ import { Reply, type ReplyOutcome } from './pipeline-reply.js';
 import { fillTemplate } from './template.js';
 import { TurnTaking } from './turn-taking.js';
 import { CallerSilence } from './caller-silence.js';
+import { FrameBacklog } from './frame-backlog.js';
 import type { CallEnd, Engine, EngineHost, PlaybackPosition } from './types.js';
 import { bytesPerMs } from '../transport/types.js';
 
 /** Silence that ends the caller's turn when the agent sets none (VAD default, DEFAULT_SILENCE_MS). */
 export const DEFAULT_TURN_SILENCE_MS = 500;
+/** Caller audio kept while the VAD or the STT is not ready yet: 5 s of 20 ms frames. */
+const EARLY_AUDIO_FRAMES = 250;
 /**
  * Wait for a per-utterance (non-streaming) STT's final after the VAD ends the turn: its request
  * timeout (15 s) plus a margin, so a slow local whisper still produces the turn; a failed
@@ -71,6 +73,9 @@ class PipelineEngine implements Engine {
   private sttFinalAt = -1;
   private commitAt = -1;
   private callerTurnOpen = false;
+  /** Caller audio from before the VAD / the STT was ready (frame-backlog.ts): 5 s at most. */
+  private readonly vadBacklog = new FrameBacklog(EARLY_AUDIO_FRAMES);
+  private readonly sttBacklog = new FrameBacklog(EARLY_AUDIO_FRAMES);
   private readonly silence: CallerSilence;
   private readonly inputBytesPerMs: number;
 
@@ -129,30 +134,42 @@ class PipelineEngine implements Engine {
     if (!stt.capabilities.streaming) this.turns.finalWaitMs = NON_STREAMING_FINAL_WAIT_MS;
     const vadFactory = this.deps.createVad ?? ((o: VadOptions) => createSileroVad({ ...o, log: this.host.log }));
     const td = this.host.agent.turnDetection ?? {};
+    // Each takes the caller's audio the moment it is ready (frames before that wait in a backlog),
+    // not once all three are: media often starts while the STT socket is still connecting.
     const [sttResult, , vad] = await Promise.allSettled([
-      stt.connect(this.host.signal),
+      stt.connect(this.host.signal).then(() => this.sttConnected()),
       tts.prepare(this.host.signal),
       // The VAD reports pauses; turn-taking decides which of them end the turn.
-      vadFactory({ sampleRate: this.host.inputFormat.sampleRate as 8000 | 16000, threshold: td.vadThreshold, silenceMs: this.turns.shortSilenceMs }),
+      vadFactory({ sampleRate: this.host.inputFormat.sampleRate as 8000 | 16000, threshold: td.vadThreshold, silenceMs: this.turns.shortSilenceMs }).then((v) => this.attachVad(v)),
     ]);
-    if (sttResult.status === 'fulfilled') this.sttReady = true;
-    else this.host.note(`${made.providers.names.stt}: ${errText(sttResult.reason)}`);
-    if (vad.status === 'fulfilled') {
-      this.vad = vad.value;
-      this.vad.onEvent((e) => (e.type === 'speech_start' ? this.vadStart(e.atMs) : this.vadEnd(e.atMs)));
-      // Per decided window, on the VAD's clock: the barge-in rule must not see pushed-but-undecided
-      // audio as speech (issue 14: a stale probability let an "uh huh" interrupt under load).
-      this.vad.onWindow((p, endMs) => {
-        if (this.closed) return;
-        // The closing apology is not interruptible: cutting it would end the call at once, unheard.
-        if (this.bargeIn.check(endMs, p, this.host.playback.active && this.current !== null && !this.ending)) this.interrupt();
-        this.turns.vadWindow(endMs);
-      });
-    }
+    if (sttResult.status === 'rejected') this.host.note(`${made.providers.names.stt}: ${errText(sttResult.reason)}`);
+    if (vad.status === 'rejected') this.vadBacklog.clear();
     this.toolsLoaded = this.host.loadTools().then(
       (t) => void (this.tools = t),
       (err) => this.host.note(`tools: ${errText(err)}`),
     );
+  }
+
+  private attachVad(vad: VoiceActivityDetector): void {
+    if (this.closed) return void vad.close();
+    this.vad = vad;
+    vad.onEvent((e) => (e.type === 'speech_start' ? this.vadStart(e.atMs) : this.vadEnd(e.atMs)));
+    // Per decided window, on the VAD's clock: the barge-in rule must not see pushed-but-undecided
+    // audio as speech (issue 14: a stale probability let an "uh huh" interrupt under load).
+    vad.onWindow((p, endMs) => {
+      if (this.closed) return;
+      // The closing apology is not interruptible: cutting it would end the call at once, unheard.
+      if (this.bargeIn.check(endMs, p, this.host.playback.active && this.current !== null && !this.ending)) this.interrupt();
+      this.turns.vadWindow(endMs);
+    });
+    this.vadBacklog.drain((frame) => vad.push(this.decode(frame)));
+  }
+
+  private sttConnected(): void {
+    if (this.closed) return;
+    this.sttReady = true;
+    const stt = this.providers!.stt;
+    this.sttBacklog.drain((frame) => stt.write(frame));
   }
 
   async start(): Promise<void> {
@@ -163,8 +180,9 @@ class PipelineEngine implements Engine {
       // One more try: the announce-time attempt may have hit a blip.
       try {
         await p.stt.connect(this.host.signal);
-        this.sttReady = true;
+        this.sttConnected();
       } catch (err) {
+        this.sttBacklog.clear();
         this.host.note(`${p.names.stt}: ${errText(err)}`);
         return this.fail(p.names.stt);
       }
@@ -194,17 +212,24 @@ class PipelineEngine implements Engine {
     if (this.closed) return;
     const vad = this.vad;
     if (!vad) {
+      this.vadBacklog.push(frame);
       if (this.sttReady) this.providers!.stt.write(frame);
+      else this.sttBacklog.push(frame);
       return;
     }
-    const pcm =
-      this.host.inputFormat.encoding === 'mulaw'
-        ? ulawDecode(frame, frame.length === this.pcm.length ? this.pcm : new Int16Array(frame.length))
-        : pcm16FromBytes(frame);
+    const pcm = this.decode(frame);
     // Silence while no caller turn is open may share an STT message with later frames.
     const silent = this.silence.pcm(pcm, frame.length / this.inputBytesPerMs);
     if (this.sttReady) this.providers!.stt.write(frame, silent && !this.callerTurnOpen);
+    else this.sttBacklog.push(frame);
     vad.push(pcm);
+  }
+
+  /** PCM16 of a caller frame, in a reused array (the VAD copies what it keeps). */
+  private decode(frame: Buffer): Int16Array {
+    return this.host.inputFormat.encoding === 'mulaw'
+      ? ulawDecode(frame, frame.length === this.pcm.length ? this.pcm : new Int16Array(frame.length))
+      : pcm16FromBytes(frame);
   }
 
   onDtmf(): void {
@@ -220,6 +245,8 @@ class PipelineEngine implements Engine {
     this.speculative?.abort();
     this.current?.abort();
     this.turns.reset();
+    this.vadBacklog.clear();
+    this.sttBacklog.clear();
     if (this.vad) {
       const v = this.vad.stats;
       this.host.metrics.vadWindows.inc({ outcome: 'inferred' }, v.inferences);

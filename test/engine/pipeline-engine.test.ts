@@ -9,7 +9,7 @@ import type { ToolRunner } from '../../src/tools/types.js';
 import { startFakeDeepgram, type FakeDeepgram } from '../fakes/deepgram.js';
 import { startFakeOpenAiChat, type FakeOpenAiChat } from '../fakes/openai-chat.js';
 import { startFakeElevenLabs, type FakeElevenLabs } from '../fakes/elevenlabs.js';
-import { LevelVad, bootEngine, makeHost, say, type TestHost } from './pipeline-host.js';
+import { LevelVad, bootEngine, frame, makeHost, say, type TestHost } from './pipeline-host.js';
 import { createPipelineEngine } from '../../src/engine/pipeline.js';
 import type { VadOptions } from '../../src/vad/index.js';
 
@@ -60,6 +60,34 @@ describe('pipeline engine', () => {
     expect(dg.connections).toHaveLength(1);
     await say(e, 200, 0);
     await poll(() => dg.connections[0]!.audioBytes).toBeGreaterThan(0);
+  });
+
+  it('caller audio that arrives before the STT and the VAD are ready reaches both, in order, from the first frame', async () => {
+    dg.options.transcripts = ['hello'];
+    const h = makeHost(env(), { firstMessage: null });
+    let vad: LevelVad | null = null;
+    let releaseVad!: () => void;
+    const vadGate = new Promise<void>((r) => (releaseVad = r));
+    const e = createPipelineEngine(h.host, {
+      createVad: async (o: VadOptions) => {
+        await vadGate;
+        return (vad = new LevelVad(o.silenceMs ?? 500));
+      },
+    });
+    engine = e;
+    const prepared = e.prepare();
+    // "Hello?" the moment the call is picked up: 300 ms of speech, then 200 ms of silence, all
+    // in this tick, so before the Deepgram handshake can be done and before the VAD exists.
+    for (let n = 0; n < 25; n++) e.onAudio(frame(n < 15, n));
+    releaseVad();
+    await prepared;
+    await e.start();
+    // The VAD's clock starts at the first frame: 25 frames of 20 ms were kept for it.
+    expect(vad!.nowMs).toBe(500);
+    await poll(() => dg.connections[0]?.audioBytes).toBe(25 * 160);
+    // The speech in the backlog is a caller turn like any other.
+    await say(e, 0, 600);
+    await poll(() => h.transcripts.find((t) => t.role === 'user')?.text).toBe('hello');
   });
 
   it('answers a question with TTS started before the LLM finished, and records the turn latency', async () => {
