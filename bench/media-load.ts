@@ -129,6 +129,8 @@ interface Row {
    * TTS first byte (turn-expectation.ts); for realtime, server VAD silence + first delta.
    */
   v2vOverheadMs: ReturnType<typeof summarize>;
+  /** The overhead samples in 10 ms bins: {"10": n} counts samples in [10, 20). */
+  v2vOverheadHistogram: Record<string, number>;
   /** Pipeline turns whose pause the replay did not find (left out of v2vOverheadMs). */
   v2vOverheadUnreplayed: number;
   /** The round-2 first accounting: the mean pause over window phases, fresh model state. */
@@ -153,6 +155,8 @@ interface Row {
   connectFailures: number;
   protocolErrors: number;
   gatewayLoopLagP99Ms: number;
+  /** The longest the gateway's event loop was held during the window. */
+  gatewayLoopLagMaxMs: number;
   /** The gateway's own per-turn latency parts (its /metrics histograms), mean ms per turn. */
   gatewayTurnMeanMs: Record<string, number>;
   /** How punctual the fakes were: their loop lag (late timers add to voice-to-voice). */
@@ -163,6 +167,15 @@ interface Row {
   sendLateP99Ms: number;
   loadAvg: { start: number[]; end: number[] };
   saturated: string | null;
+}
+
+function histogram(xs: number[], binMs: number): Record<string, number> {
+  const bins = new Map<number, number>();
+  for (const x of xs) {
+    const b = Math.floor(x / binMs) * binMs;
+    bins.set(b, (bins.get(b) ?? 0) + 1);
+  }
+  return Object.fromEntries([...bins].sort((a, b) => a[0] - b[0]).map(([b, n]) => [String(b), n]));
 }
 
 function vadWindowCounts(text: string, before: string): Row['vadWindows'] {
@@ -268,6 +281,7 @@ async function runLevel(engine: EngineKind, calls: number): Promise<Row> {
       gatewayRssMiB: round(after.rssBytes / 1024 / 1024, 1),
       v2vOverheadMs: summarize(overhead.filter((x) => !Number.isNaN(x))),
       v2vOverheadUnreplayed: unreplayed,
+      v2vOverheadHistogram: histogram(overhead.filter((x) => !Number.isNaN(x)), 10),
       v2vOverheadMeanPauseMs: overheadMeanPause ? summarize(overheadMeanPause) : null,
       v2vMeasuredMs: summarize(r.v2vMs),
       bargeInMs: summarize(r.bargeInMs),
@@ -288,6 +302,7 @@ async function runLevel(engine: EngineKind, calls: number): Promise<Row> {
       connectFailures: r.connectFailures,
       protocolErrors: r.protocolErrors,
       gatewayLoopLagP99Ms: round(after.loopLagP99Ms, 1),
+      gatewayLoopLagMaxMs: round(after.loopLagMaxMs, 1),
       gatewayTurnMeanMs: turnMeans(final.text),
       fakesCpuPercent: round((await fakesStats).cpuPercent, 1),
       fakesLoopLagP99Ms: round((await fakesStats).loopLagP99Ms, 1),

@@ -11,7 +11,7 @@ import type { TtsProvider, TtsStream } from '../providers/tts/types.js';
 import type { ToolRunner } from '../tools/types.js';
 import type { EngineHost } from './types.js';
 import { applyPronunciations } from './template.js';
-import { SentenceChunker } from './sentence-chunker.js';
+import { SentenceChunker, type ChunkerOptions } from './sentence-chunker.js';
 import { UtteranceText } from './pipeline-utterance.js';
 
 /** Tool rounds per reply: a model looping on tools must not hold the caller forever. */
@@ -35,6 +35,7 @@ export interface ReplyDeps {
   temperature?: number;
   tools: ToolRunner | null;
   bytesPerMs: number;
+  chunker?: ChunkerOptions;
 }
 
 export interface ReplyTimes {
@@ -147,7 +148,7 @@ export class Reply {
 
   private async runLlm(messages: ChatMessage[], tts: TtsStream): Promise<ReplyOutcome> {
     const { host, llm, model, temperature, tools } = this.deps;
-    const chunker = new SentenceChunker();
+    const chunker = new SentenceChunker(this.deps.chunker);
     const convo = [...messages];
     let retried = false;
     const limits = host.config.llm;

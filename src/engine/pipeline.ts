@@ -4,7 +4,6 @@
  * Provider plumbing lives in pipeline-providers.ts, one utterance in pipeline-reply.ts, the
  * end-of-turn rules in turn-taking.ts and the interruption rule in barge-in.ts.
  */
-import { pcm16FromBytes, ulawDecode } from '../media/index.js';
 import type { ChatMessage, LlmClient, LlmEvent } from '../providers/llm/types.js';
 import { ScriptedLlm, messagesToTranscript } from '../providers/llm/index.js';
 import type { ProviderError } from '../errors.js';
@@ -16,15 +15,14 @@ import { createPipelineProviders, DEFAULT_LLM_MODEL, type PipelineProviders } fr
 import { Reply, type ReplyOutcome } from './pipeline-reply.js';
 import { fillTemplate } from './template.js';
 import { TurnTaking } from './turn-taking.js';
-import { CallerSilence } from './caller-silence.js';
-import { FrameBacklog } from './frame-backlog.js';
+import { CallerAudio } from './pipeline-caller-audio.js';
+import type { ChunkerOptions } from './sentence-chunker.js';
 import type { CallEnd, Engine, EngineHost, PlaybackPosition } from './types.js';
 import { bytesPerMs } from '../transport/types.js';
 
 /** Silence that ends the caller's turn when the agent sets none (VAD default, DEFAULT_SILENCE_MS). */
 export const DEFAULT_TURN_SILENCE_MS = 500;
-/** Caller audio kept while the VAD or the STT is not ready yet: 5 s of 20 ms frames. */
-const EARLY_AUDIO_FRAMES = 250;
+
 /**
  * Wait for a per-utterance (non-streaming) STT's final after the VAD ends the turn: its request
  * timeout (15 s) plus a margin, so a slow local whisper still produces the turn; a failed
@@ -40,6 +38,8 @@ export interface PipelineDeps {
   /** The VAD factory (tests plug in the energy detector). */
   createVad?: (opts: VadOptions) => Promise<VoiceActivityDetector>;
   providers?: PipelineProviders;
+  /** Where replies are cut for TTS (bench/heard-text.ts compares sentence-only cutting). */
+  chunker?: ChunkerOptions;
 }
 
 export function createPipelineEngine(host: EngineHost, deps: PipelineDeps = {}): Engine {
@@ -49,9 +49,6 @@ export function createPipelineEngine(host: EngineHost, deps: PipelineDeps = {}):
 class PipelineEngine implements Engine {
   private providers: PipelineProviders | null = null;
   private setupFailure: { endReason: string; note: string } | null = null;
-  private sttReady = false;
-  private vad: VoiceActivityDetector | null = null;
-  private readonly pcm: Int16Array;
   private readonly turns: TurnTaking;
   private readonly bargeIn: BargeInDetector;
   private readonly history: ChatMessage[] = [];
@@ -72,12 +69,7 @@ class PipelineEngine implements Engine {
   private speechEndAt = -1;
   private sttFinalAt = -1;
   private commitAt = -1;
-  private callerTurnOpen = false;
-  /** Caller audio from before the VAD / the STT was ready (frame-backlog.ts): 5 s at most. */
-  private readonly vadBacklog = new FrameBacklog(EARLY_AUDIO_FRAMES);
-  private readonly sttBacklog = new FrameBacklog(EARLY_AUDIO_FRAMES);
-  private readonly silence: CallerSilence;
-  private readonly inputBytesPerMs: number;
+  private readonly audio: CallerAudio;
 
   constructor(
     private readonly host: EngineHost,
@@ -87,10 +79,18 @@ class PipelineEngine implements Engine {
     this.silenceMs = td.silenceMs ?? DEFAULT_TURN_SILENCE_MS;
     this.bargeIn = new BargeInDetector(td.minInterruptionMs ?? DEFAULT_MIN_INTERRUPTION_MS, td.interruptible ?? true, td.vadThreshold ?? DEFAULT_THRESHOLD, this.silenceMs);
     this.bytesPerMs = bytesPerMs(host.outputFormat);
-    // Preallocated: the largest frame we expect is 20 ms at 16 kHz; bigger frames get a fresh array.
-    this.pcm = new Int16Array(host.inputFormat.sampleRate / 50);
-    this.silence = new CallerSilence(host.inputFormat);
-    this.inputBytesPerMs = bytesPerMs(host.inputFormat);
+    this.audio = new CallerAudio(host.inputFormat, {
+      speechStart: (atMs) => this.vadStart(atMs),
+      speechEnd: (atMs) => this.vadEnd(atMs),
+      // Per decided window, on the VAD's clock: the barge-in rule must not see pushed-but-undecided
+      // audio as speech (issue 14: a stale probability let an "uh huh" interrupt under load).
+      window: (p, endMs) => {
+        if (this.closed) return;
+        // The closing apology is not interruptible: cutting it would end the call at once, unheard.
+        if (this.bargeIn.check(endMs, p, this.host.playback.active && this.current !== null && !this.ending)) this.interrupt();
+        this.turns.vadWindow(endMs);
+      },
+    });
     this.turns = new TurnTaking(
       {
         early: (text) => this.startSpeculative(text),
@@ -98,7 +98,7 @@ class PipelineEngine implements Engine {
         commit: (text) => this.commitTurn(text),
         empty: () => this.emptyTurn(),
         finalize: () => {
-          if (this.sttReady) this.providers!.stt.finalize();
+          if (this.audio.sttReady) this.providers!.stt.finalize();
         },
       },
       { set: (fn, ms) => this.timer(fn, ms) },
@@ -129,6 +129,7 @@ class PipelineEngine implements Engine {
     this.providers = made.providers;
     const { stt, tts } = made.providers;
     stt.onEvent((e) => this.onStt(e));
+    this.audio.useStt(stt);
     this.turns.providerTurns = stt.capabilities.turns === true;
     // A per-utterance transcription request takes longer than a streaming Finalize.
     if (!stt.capabilities.streaming) this.turns.finalWaitMs = NON_STREAMING_FINAL_WAIT_MS;
@@ -137,52 +138,30 @@ class PipelineEngine implements Engine {
     // Each takes the caller's audio the moment it is ready (frames before that wait in a backlog),
     // not once all three are: media often starts while the STT socket is still connecting.
     const [sttResult, , vad] = await Promise.allSettled([
-      stt.connect(this.host.signal).then(() => this.sttConnected()),
+      stt.connect(this.host.signal).then(() => this.audio.sttConnected()),
       tts.prepare(this.host.signal),
       // The VAD reports pauses; turn-taking decides which of them end the turn.
-      vadFactory({ sampleRate: this.host.inputFormat.sampleRate as 8000 | 16000, threshold: td.vadThreshold, silenceMs: this.turns.shortSilenceMs }).then((v) => this.attachVad(v)),
+      vadFactory({ sampleRate: this.host.inputFormat.sampleRate as 8000 | 16000, threshold: td.vadThreshold, silenceMs: this.turns.shortSilenceMs }).then((v) => this.audio.attachVad(v)),
     ]);
     if (sttResult.status === 'rejected') this.host.note(`${made.providers.names.stt}: ${errText(sttResult.reason)}`);
-    if (vad.status === 'rejected') this.vadBacklog.clear();
+    if (vad.status === 'rejected') this.audio.vadFailed();
     this.toolsLoaded = this.host.loadTools().then(
       (t) => void (this.tools = t),
       (err) => this.host.note(`tools: ${errText(err)}`),
     );
   }
 
-  private attachVad(vad: VoiceActivityDetector): void {
-    if (this.closed) return void vad.close();
-    this.vad = vad;
-    vad.onEvent((e) => (e.type === 'speech_start' ? this.vadStart(e.atMs) : this.vadEnd(e.atMs)));
-    // Per decided window, on the VAD's clock: the barge-in rule must not see pushed-but-undecided
-    // audio as speech (issue 14: a stale probability let an "uh huh" interrupt under load).
-    vad.onWindow((p, endMs) => {
-      if (this.closed) return;
-      // The closing apology is not interruptible: cutting it would end the call at once, unheard.
-      if (this.bargeIn.check(endMs, p, this.host.playback.active && this.current !== null && !this.ending)) this.interrupt();
-      this.turns.vadWindow(endMs);
-    });
-    this.vadBacklog.drain((frame) => vad.push(this.decode(frame)));
-  }
-
-  private sttConnected(): void {
-    if (this.closed) return;
-    this.sttReady = true;
-    const stt = this.providers!.stt;
-    this.sttBacklog.drain((frame) => stt.write(frame));
-  }
-
   async start(): Promise<void> {
     await this.prepare();
     if (this.setupFailure) return void this.host.end(this.setupFailure.endReason);
     const p = this.providers!;
-    if (!this.sttReady) {
+    if (!this.audio.sttReady) {
       // One more try: the announce-time attempt may have hit a blip.
       try {
         await p.stt.connect(this.host.signal);
-        this.sttConnected();
+        this.audio.sttConnected();
       } catch (err) {
-        this.sttBacklog.clear();
+        this.audio.sttFailed();
         this.host.note(`${p.names.stt}: ${errText(err)}`);
         return this.fail(p.names.stt);
       }
@@ -209,27 +188,7 @@ class PipelineEngine implements Engine {
   }
 
   onAudio(frame: Buffer): void {
-    if (this.closed) return;
-    const vad = this.vad;
-    if (!vad) {
-      this.vadBacklog.push(frame);
-      if (this.sttReady) this.providers!.stt.write(frame);
-      else this.sttBacklog.push(frame);
-      return;
-    }
-    const pcm = this.decode(frame);
-    // Silence while no caller turn is open may share an STT message with later frames.
-    const silent = this.silence.pcm(pcm, frame.length / this.inputBytesPerMs);
-    if (this.sttReady) this.providers!.stt.write(frame, silent && !this.callerTurnOpen);
-    else this.sttBacklog.push(frame);
-    vad.push(pcm);
-  }
-
-  /** PCM16 of a caller frame, in a reused array (the VAD copies what it keeps). */
-  private decode(frame: Buffer): Int16Array {
-    return this.host.inputFormat.encoding === 'mulaw'
-      ? ulawDecode(frame, frame.length === this.pcm.length ? this.pcm : new Int16Array(frame.length))
-      : pcm16FromBytes(frame);
+    if (!this.closed) this.audio.push(frame);
   }
 
   onDtmf(): void {
@@ -245,15 +204,7 @@ class PipelineEngine implements Engine {
     this.speculative?.abort();
     this.current?.abort();
     this.turns.reset();
-    this.vadBacklog.clear();
-    this.sttBacklog.clear();
-    if (this.vad) {
-      const v = this.vad.stats;
-      this.host.metrics.vadWindows.inc({ outcome: 'inferred' }, v.inferences);
-      this.host.metrics.vadWindows.inc({ outcome: 'gated' }, v.gated);
-      this.host.metrics.vadWindows.inc({ outcome: 'skipped' }, v.skipped);
-      this.vad.close();
-    }
+    this.audio.close(this.host.metrics);
     const p = this.providers;
     if (p) {
       p.tts.close();
@@ -265,8 +216,8 @@ class PipelineEngine implements Engine {
 
   private vadStart(atMs: number): void {
     this.bargeIn.speechStart(atMs);
-    this.callerTurnOpen = true;
-    if (this.sttReady) this.providers!.stt.speechStarted();
+    this.audio.turnOpen = true;
+    if (this.audio.sttReady) this.providers!.stt.speechStarted();
     this.turns.vadStart();
     // Warm a TTS connection while the caller talks: the reply's first clause skips the handshake.
     if (!this.current && this.providers) this.providers.tts.prepare(this.host.signal).catch(() => {});
@@ -309,8 +260,8 @@ class PipelineEngine implements Engine {
         this.host.metrics.providerErrors.inc({ provider: e.error.provider, kind: 'stt' });
         break;
       case 'closed':
-        if (!this.closed && !this.ending && this.sttReady) {
-          this.sttReady = false;
+        if (!this.closed && !this.ending && this.audio.sttReady) {
+          this.audio.sttReady = false;
           this.host.note(`${this.providers?.names.stt}: stream closed (${e.reason})`);
           this.fail(this.providers?.names.stt ?? 'stt');
         }
@@ -342,7 +293,7 @@ class PipelineEngine implements Engine {
 
   private commitTurn(text: string): void {
     this.commitAt = this.host.nowMs();
-    this.callerTurnOpen = false;
+    this.audio.turnOpen = false;
     const end = this.speechEndAt >= 0 ? this.speechEndAt : this.commitAt;
     void this.host.transcript({ role: 'user', text, startMs: end, endMs: end });
     // The call is ending (a provider failed, maybe on a speculative reply of this very turn):
@@ -384,7 +335,7 @@ class PipelineEngine implements Engine {
 
   /** The caller's speech had no words. After an interruption, the agent picks up where it was cut. */
   private emptyTurn(): void {
-    this.callerTurnOpen = false;
+    this.audio.turnOpen = false;
     const cut = this.interrupted;
     this.interrupted = null;
     if (cut) this.resume(cut);
@@ -414,6 +365,7 @@ class PipelineEngine implements Engine {
         temperature: td.temperature ?? undefined,
         tools: this.tools,
         bytesPerMs: this.bytesPerMs,
+        ...(this.deps.chunker ? { chunker: this.deps.chunker } : {}),
       },
       `u${++this.utteranceSeq}`,
       speculative,
