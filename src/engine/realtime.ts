@@ -19,6 +19,7 @@ import { ResponseSlot } from './realtime-response.js';
 import { RealtimeErrors } from './realtime-errors.js';
 import { endWithApology } from './realtime-apology.js';
 import { PlayoutWait, resumeNote, type CutResponse } from './realtime-resume.js';
+import { FrameBacklog } from './frame-backlog.js';
 
 export interface RealtimeEngineOptions {
   createSession?: SessionFactory;
@@ -60,6 +61,8 @@ class RealtimeEngine implements Engine {
   private readonly makeSession: SessionFactory;
   /** A reconnect waiting for the old session's audio to play out. */
   private readonly playout: PlayoutWait;
+  /** Caller audio from before the first session was up (5 s at most); null once it is. */
+  private early: FrameBacklog | null = new FrameBacklog(250);
 
   constructor(
     private readonly host: EngineHost,
@@ -99,6 +102,8 @@ class RealtimeEngine implements Engine {
 
   onAudio(frame: Buffer): void {
     const session = this.session;
+    // Before the first session is up (media can start first), the caller's words wait for it.
+    if (!session && !this.reconnecting) return this.early?.push(frame);
     if (!session || this.reconnecting) return; // a drop: the gap is the caller's only loss
     // The gate runs on every frame (its noise floor follows the line), turn or not.
     const silent = this.silence.frame(frame);
@@ -114,6 +119,7 @@ class RealtimeEngine implements Engine {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.early = null;
     if (this.bargeInTimer) clearTimeout(this.bargeInTimer);
     this.tools.close();
     // What was said but not yet persisted (call ended mid-reply): keep what the caller heard.
@@ -152,6 +158,7 @@ class RealtimeEngine implements Engine {
       this.host.note(`realtime provider unavailable: ${result.error.message}`);
       this.host.metrics.providerErrors.labels(this.errors.label, 'connect').inc();
       this.failure = 'error:realtime_unavailable';
+      this.early = null;
       return;
     }
     this.attach(result.session);
@@ -163,6 +170,9 @@ class RealtimeEngine implements Engine {
       if (this.session === session) this.onEvent(event);
     });
     session.updateSession(this.sessionConfig!);
+    const early = this.early;
+    this.early = null;
+    early?.drain((frame) => session.sendAudio(this.audio.toProvider(frame), false));
   }
 
   private async reconnect(): Promise<void> {

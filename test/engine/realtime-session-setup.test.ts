@@ -94,6 +94,21 @@ describe('realtime engine: session set-up, greeting and audio passthrough', () =
     expect(Buffer.concat(conn.inputChunks).equals(Buffer.concat(frames))).toBe(true);
   });
 
+  it('caller audio sent before the session is up reaches it once it is, in order, after session.update', async () => {
+    const host = makeHost({ realtimeUrl: fake.url, apiKey: fake.apiKey, agent: { firstMessage: null } });
+    engine = createRealtimeEngine(host);
+    const prepared = engine.prepare();
+    // In this tick: before the provider's WebSocket can be open.
+    const frames = say(engine, host.inputFormat, 200);
+    await prepared;
+    await engine.start();
+    const conn = fake.latest()!;
+    await waitFor(() => conn.appendedBytes >= 1600, 5000, 'appended audio');
+    expect(Buffer.concat(conn.inputChunks).equals(Buffer.concat(frames))).toBe(true);
+    const types = conn.received.map((e) => e['type']);
+    expect(types.indexOf('session.update')).toBeLessThan(types.indexOf('input_audio_buffer.append'));
+  });
+
   it('web calls: caller PCM 16 kHz reaches the provider at 24 kHz and agent audio comes back at 16 kHz', async () => {
     const host = makeHost({ realtimeUrl: fake.url, apiKey: fake.apiKey, channel: 'web' });
     await start(host);
