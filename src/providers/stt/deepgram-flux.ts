@@ -11,7 +11,7 @@
  */
 import { DeepgramClient } from '@deepgram/sdk';
 import { ProviderError } from '../../errors.js';
-import { FrameBatch, MAX_BATCH_FRAMES } from '../../media/index.js';
+import { DeepgramLink } from './deepgram-socket.js';
 import type { SttCapabilities, SttEvent, SttListener, SttStream, SttStreamOptions } from './types.js';
 
 export interface DeepgramFluxOptions extends SttStreamOptions {
@@ -38,7 +38,6 @@ export interface DeepgramFluxOptions extends SttStreamOptions {
 type V2Socket = Awaited<ReturnType<DeepgramClient['listen']['v2']['connect']>>;
 
 const PROVIDER = 'deepgram-flux';
-const WS_OPEN = 1;
 export const FLUX_MODEL = 'flux-general-en';
 /** Flux's documented ranges (docs/flux/configuration). */
 const EAGER_RANGE = [0.3, 0.9] as const;
@@ -50,15 +49,22 @@ const clamp = (x: number, [lo, hi]: readonly [number, number]) => Math.min(hi, M
 export class DeepgramFluxStt implements SttStream {
   readonly capabilities: SttCapabilities = { streaming: true, interim: true, turns: true };
   private readonly listeners: SttListener[] = [];
-  private socket: V2Socket | null = null;
-  private opened = false;
-  private closing = false;
-  private closedEmitted = false;
-  private unexpectedCloses = 0;
-  droppedFrames = 0;
-  private readonly held = new FrameBatch();
+  private readonly link: DeepgramLink<V2Socket>;
 
-  constructor(private readonly opts: DeepgramFluxOptions) {}
+  constructor(private readonly opts: DeepgramFluxOptions) {
+    this.link = new DeepgramLink<V2Socket>({
+      provider: PROVIDER,
+      name: 'Flux socket',
+      reconnectAttempts: opts.reconnectAttempts ?? 2,
+      connectTimeoutMs: opts.connectTimeoutMs ?? 5000,
+      emit: (e) => this.emit(e),
+      onMessage: (m) => this.onMessage(m),
+    });
+  }
+
+  get droppedFrames(): number {
+    return this.link.droppedFrames;
+  }
 
   onEvent(listener: SttListener): void {
     this.listeners.push(listener);
@@ -84,67 +90,11 @@ export class DeepgramFluxStt implements SttStream {
       connectionTimeoutInSeconds: (this.opts.connectTimeoutMs ?? 5000) / 1000,
       abortSignal: signal,
     });
-    this.socket = socket;
-    socket.on('message', (m) => this.onMessage(m as unknown as Record<string, unknown>));
-    socket.on('open', () => {
-      if (this.opened) this.emit({ type: 'reconnected' });
-      this.opened = true;
-    });
-    socket.on('error', (err) => {
-      if (this.closing) return;
-      this.emit({ type: 'error', error: new ProviderError(PROVIDER, err?.message ?? 'socket error', undefined, true) });
-    });
-    socket.on('close', (ev) => {
-      if (this.closing || ev.code === 1000) return this.finish(`closed ${ev.code}`);
-      this.unexpectedCloses++;
-      if (this.unexpectedCloses > (this.opts.reconnectAttempts ?? 2)) {
-        this.emit({ type: 'error', error: new ProviderError(PROVIDER, `socket closed (${ev.code}) and did not come back`, undefined, true) });
-        this.finish(`dropped ${ev.code}`);
-      }
-    });
-    socket.connect();
-    const timeoutMs = this.opts.connectTimeoutMs ?? 5000;
-    try {
-      await new Promise<void>((resolve, reject) => {
-        if (signal.aborted) return reject(signal.reason ?? new Error('aborted'));
-        const t = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
-        const onAbort = () => reject(signal.reason ?? new Error('aborted'));
-        signal.addEventListener('abort', onAbort, { once: true });
-        socket.waitForOpen().then(
-          () => resolve(),
-          (e: unknown) => reject(e instanceof Error ? e : new Error('connection failed')),
-        ).finally(() => {
-          clearTimeout(t);
-          signal.removeEventListener('abort', onAbort);
-        });
-      });
-    } catch (err) {
-      this.closing = true;
-      socket.close();
-      if (signal.aborted) throw err;
-      throw new ProviderError(PROVIDER, `could not open the Flux socket: ${err instanceof Error ? err.message : String(err)}`, undefined, true);
-    }
-    this.opened = true;
+    await this.link.open(socket, signal);
   }
 
   write(frame: Buffer, canWait = false): void {
-    const s = this.socket;
-    if (!s || this.closing || s.readyState !== WS_OPEN) {
-      this.droppedFrames += 1 + this.held.frames;
-      this.held.drain();
-      return;
-    }
-    if (!canWait && this.held.frames === 0) return s.sendMedia(frame);
-    this.held.add(frame);
-    if (canWait && this.held.frames < MAX_BATCH_FRAMES) return;
-    this.sendHeld();
-  }
-
-  private sendHeld(): void {
-    if (this.held.frames === 0) return;
-    const audio = Buffer.from(this.held.drain()); // a copy: the batch's memory is reused
-    const s = this.socket;
-    if (s && s.readyState === WS_OPEN) s.sendMedia(audio);
+    this.link.write(frame, canWait);
   }
 
   speechStarted(): void {
@@ -154,37 +104,11 @@ export class DeepgramFluxStt implements SttStream {
   finalize(): void {
     // Flux decides the end of turn (capabilities.turns); ForceEndTurn needs server-side
     // enablement (SDK note), so the local VAD's pause only flushes held audio.
-    this.sendHeld();
+    this.link.sendHeld();
   }
 
-  async close(): Promise<void> {
-    if (this.closing) return;
-    this.closing = true;
-    const s = this.socket;
-    if (!s) return this.finish('never opened');
-    if (s.readyState === WS_OPEN) {
-      this.sendHeld();
-      try {
-        s.sendCloseStream({ type: 'CloseStream' });
-      } catch {
-        /* already closing */
-      }
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, 1000);
-        s.on('close', () => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
-    s.close();
-    this.finish('closed');
-  }
-
-  private finish(reason: string): void {
-    if (this.closedEmitted) return;
-    this.closedEmitted = true;
-    this.emit({ type: 'closed', reason });
+  close(): Promise<void> {
+    return this.link.close();
   }
 
   private onMessage(m: Record<string, unknown>): void {

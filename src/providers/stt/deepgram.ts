@@ -6,7 +6,7 @@
  */
 import { DeepgramClient } from '@deepgram/sdk';
 import { ProviderError } from '../../errors.js';
-import { FrameBatch, MAX_BATCH_FRAMES } from '../../media/index.js';
+import { DeepgramLink } from './deepgram-socket.js';
 import type { SttCapabilities, SttEvent, SttListener, SttStream, SttStreamOptions } from './types.js';
 
 export interface DeepgramSttOptions extends SttStreamOptions {
@@ -37,19 +37,26 @@ const WS_OPEN = 1;
 export class DeepgramStt implements SttStream {
   readonly capabilities: SttCapabilities = { streaming: true, interim: true };
   private readonly listeners: SttListener[] = [];
-  private socket: V1Socket | null = null;
+  private readonly link: DeepgramLink<V1Socket>;
   private keepAliveTimer: NodeJS.Timeout | undefined;
   private lastAudioAt = 0;
-  private opened = false;
-  private closing = false;
-  private closedEmitted = false;
-  private unexpectedCloses = 0;
-  /** Audio written while the socket is down (reconnecting) is dropped and counted. */
-  droppedFrames = 0;
-  /** Silent frames waiting to share a message (`write(frame, canWait)`). */
-  private readonly held = new FrameBatch();
 
-  constructor(private readonly opts: DeepgramSttOptions) {}
+  constructor(private readonly opts: DeepgramSttOptions) {
+    this.link = new DeepgramLink<V1Socket>({
+      provider: PROVIDER,
+      name: 'live socket',
+      reconnectAttempts: opts.reconnectAttempts ?? 2,
+      connectTimeoutMs: opts.connectTimeoutMs ?? 5000,
+      emit: (e) => this.emit(e),
+      onMessage: (m) => this.onMessage(m),
+      onFinish: () => clearInterval(this.keepAliveTimer),
+    });
+  }
+
+  /** Audio written while the socket is down (reconnecting) is dropped and counted. */
+  get droppedFrames(): number {
+    return this.link.droppedFrames;
+  }
 
   onEvent(listener: SttListener): void {
     this.listeners.push(listener);
@@ -81,38 +88,7 @@ export class DeepgramStt implements SttStream {
       connectionTimeoutInSeconds: (this.opts.connectTimeoutMs ?? 5000) / 1000,
       abortSignal: signal,
     } as Parameters<DeepgramClient['listen']['v1']['connect']>[0]);
-    this.socket = socket;
-    socket.on('message', (m) => this.onMessage(m as unknown as Record<string, unknown>));
-    socket.on('open', () => {
-      if (this.opened) {
-        this.emit({ type: 'reconnected' });
-      }
-      this.opened = true;
-    });
-    socket.on('error', (err) => {
-      if (this.closing) return;
-      this.emit({ type: 'error', error: new ProviderError(PROVIDER, err?.message ?? 'socket error', undefined, true) });
-    });
-    socket.on('close', (ev) => {
-      // The SDK reconnects on its own unless the close was normal or the attempts ran out;
-      // we only report the end when the underlying socket is finished for good.
-      if (this.closing || ev.code === 1000) return this.finish(`closed ${ev.code}`);
-      this.unexpectedCloses++;
-      if (this.unexpectedCloses > (this.opts.reconnectAttempts ?? 2)) {
-        this.emit({ type: 'error', error: new ProviderError(PROVIDER, `socket closed (${ev.code}) and did not come back`, undefined, true) });
-        this.finish(`dropped ${ev.code}`);
-      }
-    });
-    socket.connect();
-    try {
-      await withTimeout(socket.waitForOpen(), this.opts.connectTimeoutMs ?? 5000, signal);
-    } catch (err) {
-      this.closing = true;
-      socket.close();
-      if (signal.aborted) throw err;
-      throw new ProviderError(PROVIDER, `could not open the live socket: ${describe(err)}`, undefined, true);
-    }
-    this.opened = true;
+    await this.link.open(socket, signal);
     this.lastAudioAt = Date.now();
     const every = this.opts.keepAliveMs ?? 4000;
     this.keepAliveTimer = setInterval(() => {
@@ -122,30 +98,7 @@ export class DeepgramStt implements SttStream {
   }
 
   write(frame: Buffer, canWait = false): void {
-    const s = this.socket;
-    if (!s || this.closing || s.readyState !== WS_OPEN) {
-      // What was held is lost with the socket, like this frame.
-      this.droppedFrames += 1 + this.held.frames;
-      this.held.drain();
-      return;
-    }
-    this.lastAudioAt = Date.now();
-    if (!canWait && this.held.frames === 0) {
-      s.sendMedia(frame);
-      return;
-    }
-    this.held.add(frame);
-    if (canWait && this.held.frames < MAX_BATCH_FRAMES) return;
-    this.sendHeld();
-  }
-
-  /** Held frames go out before anything that depends on them (Finalize, CloseStream). */
-  private sendHeld(): void {
-    if (this.held.frames === 0) return;
-    const s = this.socket;
-    // A copy: ws may queue what it is given, and the batch's memory is reused.
-    const audio = Buffer.from(this.held.drain());
-    if (s && s.readyState === WS_OPEN) s.sendMedia(audio);
+    if (this.link.write(frame, canWait)) this.lastAudioAt = Date.now();
   }
 
   speechStarted(): void {
@@ -153,45 +106,17 @@ export class DeepgramStt implements SttStream {
   }
 
   finalize(): void {
-    this.sendHeld();
+    this.link.sendHeld();
     this.sendControl('Finalize');
   }
 
   async close(): Promise<void> {
-    if (this.closing) return;
-    this.closing = true;
     clearInterval(this.keepAliveTimer);
-    const s = this.socket;
-    if (!s) return this.finish('never opened');
-    if (s.readyState === WS_OPEN) {
-      this.sendHeld();
-      try {
-        s.sendCloseStream({ type: 'CloseStream' });
-      } catch {
-        /* already closing */
-      }
-      // Deepgram sends the last Results and Metadata, then closes; don't wait on it forever.
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, 1000);
-        s.on('close', () => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
-    s.close();
-    this.finish('closed');
-  }
-
-  private finish(reason: string): void {
-    clearInterval(this.keepAliveTimer);
-    if (this.closedEmitted) return;
-    this.closedEmitted = true;
-    this.emit({ type: 'closed', reason });
+    await this.link.close();
   }
 
   private sendControl(type: 'KeepAlive' | 'Finalize'): void {
-    const s = this.socket;
+    const s = this.link.socket;
     if (!s || s.readyState !== WS_OPEN) return;
     if (type === 'KeepAlive') s.sendKeepAlive({ type: 'KeepAlive' });
     else s.sendFinalize({ type: 'Finalize' });
@@ -222,35 +147,4 @@ export class DeepgramStt implements SttStream {
         break; // Metadata and anything newer: nothing to do
     }
   }
-}
-
-function describe(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  const e = err as { message?: string; error?: { message?: string } } | undefined;
-  return e?.error?.message ?? e?.message ?? 'connection failed';
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, signal: AbortSignal): Promise<T> {
-  // Aborted while the socket was being set up: an 'abort' listener would never hear it.
-  if (signal.aborted) return Promise.reject(signal.reason ?? new Error('aborted'));
-  return new Promise<T>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal.reason ?? new Error('aborted'));
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(
-      (v) => {
-        clearTimeout(t);
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e) => {
-        clearTimeout(t);
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
 }
