@@ -10,6 +10,7 @@
  * Exactly-once `call.ended`: whoever's `transitionCall` makes the call terminal writes it
  * (calls/lifecycle.ts keeps the same rule for status callbacks and the API).
  */
+import { randomUUID } from 'node:crypto';
 import type { AppContext } from '../context.js';
 import type { Call, CallEventType, CallLatency, CallStatus } from '../store/types.js';
 import type { Logger } from '../logger.js';
@@ -58,12 +59,14 @@ export class CallRecord {
 
   /** Stores an event under the next seq (after this call's earlier writes), then publishes it. */
   emit(type: StoredEventType, data: Record<string, unknown>): Promise<void> {
-    return this.lane.run(type, () => this.append(type, data), { callId: this.current.id, type, data }).then(() => undefined);
+    // One id for every attempt of this write: a retry after a lost reply stores nothing twice.
+    const writeId = randomUUID();
+    return this.lane.run(type, () => this.append(type, data, writeId), { callId: this.current.id, type, data }).then(() => undefined);
   }
 
   /** Inside the lane only (`finish` emits from within its own write). */
-  private async append(type: StoredEventType, data: Record<string, unknown>): Promise<void> {
-    const ev = await this.deps.store.appendCallEvent(this.current.id, type, data);
+  private async append(type: StoredEventType, data: Record<string, unknown>, writeId: string): Promise<void> {
+    const ev = await this.deps.store.appendCallEvent(this.current.id, type, data, writeId);
     if (ev.seq > this.seq) this.seq = ev.seq;
     this.mirror({ type, seq: ev.seq, data });
     // Not awaited: a bus outage must not hold this call's later writes (readers re-read the store).
@@ -106,7 +109,8 @@ export class CallRecord {
       if (!updated) return;
       this.keep(updated);
       const data = { status: 'in-progress', previousStatus: cur.status };
-      await step('call.status', () => this.append('call.status', data), data);
+      const id = randomUUID();
+      await step('call.status', () => this.append('call.status', data, id), data);
     });
   }
 
@@ -129,8 +133,9 @@ export class CallRecord {
       this.keep(final);
       const status = { status: final.status, previousStatus };
       const ended = { reason: final.endReason, status: final.status, durationSeconds: final.durationSeconds };
-      await step('call.status', () => this.append('call.status', status), status);
-      await step('call.ended', () => this.append('call.ended', ended), ended);
+      const [statusId, endedId] = [randomUUID(), randomUUID()];
+      await step('call.status', () => this.append('call.status', status, statusId), status);
+      await step('call.ended', () => this.append('call.ended', ended, endedId), ended);
       return;
     }
     if (final === undefined || !o.wasLive) return; // given up (logged), or e.g. Twilio said busy/no-answer: its record, its events

@@ -15,9 +15,10 @@
  * Only connection failures wait (faults/availability.ts); any other error is the write's own
  * and goes back to its caller at once, as before.
  *
- * Known limit: a write whose reply was lost with the connection (the server committed it,
- * the socket died before the answer) is written again on retry; for an event that is a
- * duplicate transcript line.
+ * A write whose reply was lost with the connection (the server committed it, the socket died
+ * before the answer) runs again on retry: call events carry a write id for that
+ * (`appendCallEvent(…, writeId)`, migration 005), so the retry finds the event it already made
+ * (test/faults/lost-reply.test.ts). Patches of the call record are idempotent by nature.
  */
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/types.js';

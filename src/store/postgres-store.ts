@@ -313,15 +313,20 @@ export class PostgresStore implements Store {
     callId: string,
     type: Exclude<CallEventType, 'transcript.partial'>,
     data: Record<string, unknown>,
+    writeId?: string,
   ): Promise<CallEvent> {
     const createdAt = this.iso();
     // One statement, one round trip: the UPDATE's row lock makes concurrent appenders (any
-    // node) take turns on the counter, and the INSERT uses the value that UPDATE returned.
+    // node) take turns on the counter, and the INSERT uses the value that UPDATE returned. A
+    // write id already stored (a retry of a write that committed) bumps nothing and answers
+    // with the seq it got then; a null id never matches.
     const { rows } = await this.pool.query<{ seq: number }>(
       q(
-        'WITH s AS (UPDATE calls SET event_seq = event_seq + 1 WHERE id = $1 RETURNING event_seq) ' +
-          'INSERT INTO call_events (call_id, seq, type, data, created_at) SELECT $1, event_seq, $2, $3, $4 FROM s RETURNING seq',
-        [callId, type, JSON.stringify(data), createdAt],
+        'WITH prior AS (SELECT seq FROM call_events WHERE call_id = $1 AND write_id = $5), ' +
+          's AS (UPDATE calls SET event_seq = event_seq + 1 WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM prior) RETURNING event_seq), ' +
+          'ins AS (INSERT INTO call_events (call_id, seq, type, data, created_at, write_id) SELECT $1, event_seq, $2, $3, $4, $5 FROM s RETURNING seq) ' +
+          'SELECT seq FROM ins UNION ALL SELECT seq FROM prior',
+        [callId, type, JSON.stringify(data), createdAt, writeId ?? null],
       ),
     );
     if (rows.length === 0) throw notFound('call', callId);

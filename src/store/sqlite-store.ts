@@ -29,7 +29,7 @@ import type {
 import { IDEMPOTENCY_PENDING } from './types.js';
 import { endReasonClause } from './shared.js';
 
-type AppendTx = Database.Transaction<(callId: string, type: string, data: string, createdAt: string) => number>;
+type AppendTx = Database.Transaction<(callId: string, type: string, data: string, createdAt: string, writeId: string | null) => number>;
 
 const KEY_BY_HASH_SQL = `SELECT ${columnList(KEYS)} FROM api_keys WHERE hash = ? AND revoked_at IS NULL`;
 
@@ -60,11 +60,16 @@ export class SqliteStore implements Store {
   private append(): AppendTx {
     if (this.appendTx) return this.appendTx;
     const bump = this.d.db.prepare('UPDATE calls SET event_seq = event_seq + 1 WHERE id = ? RETURNING event_seq');
-    const insert = this.d.db.prepare('INSERT INTO call_events (call_id, seq, type, data, created_at) VALUES (?, ?, ?, ?, ?)');
-    this.appendTx = this.d.db.transaction((callId: string, type: string, data: string, createdAt: string) => {
+    const insert = this.d.db.prepare('INSERT INTO call_events (call_id, seq, type, data, created_at, write_id) VALUES (?, ?, ?, ?, ?, ?)');
+    const prior = this.d.db.prepare('SELECT seq FROM call_events WHERE call_id = ? AND write_id = ?');
+    this.appendTx = this.d.db.transaction((callId: string, type: string, data: string, createdAt: string, writeId: string | null) => {
+      if (writeId !== null) {
+        const done = prior.get(callId, writeId) as { seq: number } | undefined;
+        if (done) return done.seq;
+      }
       const row = bump.get(callId) as { event_seq: number } | undefined;
       if (!row) throw notFound('call', callId);
-      insert.run(callId, row.event_seq, type, data, createdAt);
+      insert.run(callId, row.event_seq, type, data, createdAt, writeId);
       return row.event_seq;
     });
     return this.appendTx;
@@ -342,9 +347,10 @@ export class SqliteStore implements Store {
     callId: string,
     type: Exclude<CallEventType, 'transcript.partial'>,
     data: Record<string, unknown>,
+    writeId?: string,
   ): Promise<CallEvent> {
     const createdAt = this.iso();
-    const seq = this.append().immediate(callId, type, JSON.stringify(data), createdAt);
+    const seq = this.append().immediate(callId, type, JSON.stringify(data), createdAt, writeId ?? null);
     return { callId, seq, type, data, createdAt };
   }
 

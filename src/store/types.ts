@@ -416,7 +416,11 @@ export interface Store {
 
   // call events and transcript
   /** Stores an event under the call's next sequence number (atomic across nodes). */
-  appendCallEvent(callId: string, type: Exclude<CallEventType, 'transcript.partial'>, data: Record<string, unknown>): Promise<CallEvent>;
+  /**
+   * `writeId`: the writer's id for this write. The same id again (a retry whose first reply was
+   * lost) returns the event already stored under it instead of storing a second one.
+   */
+  appendCallEvent(callId: string, type: Exclude<CallEventType, 'transcript.partial'>, data: Record<string, unknown>, writeId?: string): Promise<CallEvent>;
   listCallEvents(callId: string, afterSeq: number): Promise<CallEvent[]>;
   /** Final transcript items in order (the `transcript.final` events). */
   listTranscript(callId: string): Promise<TranscriptItem[]>;

@@ -9,6 +9,9 @@
  * - `blackhole()`: connections stay open but nothing passes and new ones hang, as in a
  *                network partition (no RST, no FIN: only timeouts notice);
  * - `cut()`    : cuts the open connections once, new ones are fine (a server-side kill);
+ * - `dropReplies()`: open connections still carry requests to the server, but its answers are
+ *                thrown away (what a connection that dies after the server committed looks
+ *                like to the client, once followed by `cut()`); new connections are normal;
  * - `resume()` : back to forwarding (the port is listened on again after `down()`).
  */
 import net from 'node:net';
@@ -118,6 +121,17 @@ export class TcpFaultProxy {
       pair.upstream.unpipe(pair.client);
       pair.client.pause();
       pair.upstream.pause();
+    }
+  }
+
+  /** The server's answers on the open connections are read and discarded from now on. */
+  dropReplies(): void {
+    for (const pair of this.pairs) {
+      const up = pair.upstream;
+      if (!up) continue;
+      up.unpipe(pair.client);
+      up.on('data', () => undefined);
+      up.resume();
     }
   }
 

@@ -361,6 +361,20 @@ function callContract(ctx: ContractContext): void {
       await expect(store.appendCallEvent('call_missing', 'call.ended', {})).rejects.toMatchObject({ code: 'not_found' });
     });
 
+    it('stores a write id once: the same id again answers with the first seq and adds nothing', async () => {
+      const call = await ctx.store.createCall(makeCall('alice', 'agt_x'));
+      const line = { role: 'user', text: 'hello', startMs: 0, endMs: 1 };
+      const first = await ctx.store.appendCallEvent(call.id, 'transcript.final', line, 'w-1');
+      const again = await ctx.store.appendCallEvent(call.id, 'transcript.final', line, 'w-1');
+      const next = await ctx.store.appendCallEvent(call.id, 'transcript.final', { ...line, text: 'more' }, 'w-2');
+      const untagged = await ctx.store.appendCallEvent(call.id, 'call.status', { status: 'in-progress' });
+      expect([first.seq, again.seq, next.seq, untagged.seq]).toEqual([1, 1, 2, 3]);
+      expect((await ctx.store.listTranscript(call.id)).map((t) => t.text)).toEqual(['hello', 'more']);
+      // Ids are per call: another call may use the same one.
+      const other = await ctx.store.createCall(makeCall('alice', 'agt_x'));
+      expect((await ctx.store.appendCallEvent(other.id, 'transcript.final', line, 'w-1')).seq).toBe(1);
+    });
+
     it('gives concurrent appenders on two instances unique, gap-free sequence numbers', async () => {
       const call = await ctx.store.createCall(makeCall('alice', 'agt_x'));
       const other = await ctx.second();

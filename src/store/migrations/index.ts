@@ -7,6 +7,7 @@ import { initial } from './001_initial.js';
 import { settings } from './002_settings.js';
 import { agentLlm } from './003_agent_llm.js';
 import { agentTtsModel } from './004_agent_tts_model.js';
+import { callEventWriteId } from './005_call_event_write_id.js';
 
 export interface Migration {
   version: number;
@@ -16,7 +17,7 @@ export interface Migration {
   postgres: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [initial, settings, agentLlm, agentTtsModel];
+export const MIGRATIONS: readonly Migration[] = [initial, settings, agentLlm, agentTtsModel, callEventWriteId];
 
 /** Checks the list is strictly increasing, so a bad merge fails at start-up, not halfway. */
 export function checkedMigrations(list: readonly Migration[] = MIGRATIONS): readonly Migration[] {
