@@ -118,9 +118,12 @@ describe('Redis goes away under two nodes', () => {
     const backAt = Date.now();
     await until(() => a.t.ctx.calls.get(created.callId)?.live !== true, 'node A to end the call');
     const hungUpMs = Date.now() - backAt;
-    // The page never got call.ended (it was published while Redis was down), so the socket
-    // closes after the web transport's linger, with the reason all the same.
+    // B stored call.ended while Redis was down (its publish went nowhere): the page gets it from
+    // the store when A's bus reconnects or when A ends the call, then the socket closes.
     expect(await client.closed).toEqual({ code: 1000, reason: 'api_end' });
+    expect(client.events('call.ended').map((e) => e['data'])).toEqual([expect.objectContaining({ reason: 'api_end', status: 'completed' })]);
+    const seqs = client.json.filter((m) => typeof m['seq'] === 'number' && m['type'] !== 'transcript.partial').map((m) => m['seq'] as number);
+    expect(seqs).toEqual([...new Set(seqs)].sort((x, y) => x - y));
     console.info(`[faults] redis outage: /end on B answered in ${endMs} ms during the outage; A ended the call ${hungUpMs} ms after Redis returned, socket closed ${Date.now() - backAt} ms after`);
     await until(() => a.t.ctx.calls.get(created.callId) === undefined, 'the session to close on A');
     const call = (await a.t.ctx.store.getCall(created.callId))!;

@@ -6,6 +6,9 @@
  *
  * Stored events go out once each, in seq order: a duplicate is dropped, a gap (the bus is
  * at-most-once) is filled from the store. Partials carry the last stored seq and always pass.
+ * What the bus lost with nothing after it to show the gap (the `call.ended` another node wrote
+ * while Redis was down) is read from the store when the bus reconnects and when the call ends
+ * here (`catchUp`).
  */
 import type { CallEventMessage, EventBus, Unsubscribe } from '../../bus/types.js';
 import type { Store } from '../../store/types.js';
@@ -16,7 +19,7 @@ export interface CallEventSink {
 
 export interface CallEventRelayOptions {
   store: Pick<Store, 'listCallEvents'>;
-  bus: Pick<EventBus, 'subscribeCallEvents'>;
+  bus: Pick<EventBus, 'subscribeCallEvents' | 'onReconnect'>;
   callId: string;
   onError(err: unknown): void;
 }
@@ -25,6 +28,7 @@ export class CallEventRelay {
   private lastSent = 0;
   private chain: Promise<void> = Promise.resolve();
   private unsubscribe: Unsubscribe | null = null;
+  private offReconnect: (() => void) | null = null;
   private stopped = false;
 
   constructor(
@@ -35,6 +39,7 @@ export class CallEventRelay {
   /** Subscribes, then sends whatever is already stored; resolves once live. */
   async start(): Promise<void> {
     this.unsubscribe = await this.opts.bus.subscribeCallEvents(this.opts.callId, (msg) => this.onMessage(msg));
+    this.offReconnect = this.opts.bus.onReconnect(() => this.catchUp());
     if (this.stopped) return void this.release();
     this.enqueue(() => this.sendStoredAfter(this.lastSent));
     await this.chain;
@@ -43,6 +48,11 @@ export class CallEventRelay {
   async stop(): Promise<void> {
     this.stopped = true;
     await this.release();
+  }
+
+  /** Sends what the store holds beyond what the page has. */
+  catchUp(): void {
+    if (!this.stopped) this.enqueue(() => this.sendStoredAfter(this.lastSent));
   }
 
   private onMessage(msg: CallEventMessage): void {
@@ -77,6 +87,8 @@ export class CallEventRelay {
   }
 
   private async release(): Promise<void> {
+    this.offReconnect?.();
+    this.offReconnect = null;
     const unsub = this.unsubscribe;
     this.unsubscribe = null;
     if (unsub) await unsub().catch(() => {});

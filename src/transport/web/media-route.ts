@@ -76,6 +76,7 @@ async function admit(ctx: AppContext, used: UsedWebTokens, token: unknown, trans
     onError: (err) => ctx.log.warn({ err, callId: call.id }, 'web call event relay failed'),
   });
   socket.once('close', () => void relay.stop());
+  transport.onClosing(() => relay.catchUp());
   await relay.start();
   if (transport.closed) return void relay.stop();
   transport.admit();

@@ -75,6 +75,9 @@ export class WebMediaSocket implements Transport, Paced {
   private callerMs = 0;
   private lingerTimer: NodeJS.Timeout | null = null;
   private closeReason = '';
+  private readonly closingListeners: Array<() => void> = [];
+  /** The page already has `call.ended` (it can arrive before the session closes us). */
+  private endedSent = false;
   private readonly clock: Clock;
   private readonly jitterMs: number;
 
@@ -164,7 +167,9 @@ export class WebMediaSocket implements Transport, Paced {
    */
   sendCallEvent(event: { type: string; seq: number; data: Record<string, unknown> }): void {
     this.sendJson({ type: event.type, seq: event.seq, data: event.data });
-    if (event.type === 'call.ended' && this.state === 'closing') this.closeWith(CLOSE_NORMAL, this.closeReason);
+    if (event.type !== 'call.ended') return;
+    this.endedSent = true;
+    if (this.state === 'closing') this.closeWith(CLOSE_NORMAL, this.closeReason);
   }
 
   /**
@@ -177,9 +182,16 @@ export class WebMediaSocket implements Transport, Paced {
     this.closeReason = reason;
     this.dropMarks();
     this.options.pacer.remove(this);
+    if (this.endedSent) return this.closeWith(CLOSE_NORMAL, reason);
+    for (const l of this.closingListeners) l();
     this.lingerTimer = setTimeout(() => this.closeWith(CLOSE_NORMAL, reason), this.options.closeLingerMs ?? DEFAULT_CLOSE_LINGER_MS);
     this.lingerTimer.unref?.();
     this.emitHangup(`closed: ${reason}`);
+  }
+
+  /** Called when the session ends the call (before the linger): the relay looks for `call.ended`. */
+  onClosing(listener: () => void): void {
+    this.closingListeners.push(listener);
   }
 
   /** Refuses the socket: counted as malformed with `reason`, closed with 1008 at once. */
