@@ -88,6 +88,10 @@ export function isV1(url: string | undefined): boolean {
   return url !== undefined && (url === '/v1' || url.startsWith('/v1/'));
 }
 
+export function isMcp(url: string | undefined): boolean {
+  return url === '/mcp';
+}
+
 /**
  * Authentication, in `onRequest`: missing, unknown or revoked keys are 401 before anything else
  * runs. The scope check is `scopeHook` (in `preParsing`), so it runs after the per-key rate
@@ -95,6 +99,14 @@ export function isV1(url: string | undefined): boolean {
  */
 export function authHook(ctx: AppContext): onRequestAsyncHookHandler {
   return async function auth(req) {
+    if (isMcp(req.routeOptions.url)) {
+      // /mcp answers a bad key itself, in JSON-RPC shape (mcp/http.ts); a good one is known
+      // here so that the per-key rate limit counts MCP requests in the same budget as /v1.
+      const secret = presentedKey(req);
+      const record = secret ? await authenticate(ctx, secret) : null;
+      if (record) req.auth = { keyId: record.id, owner: record.owner, scopes: record.scopes, rpm: ctx.config.rateLimitRpm };
+      return;
+    }
     if (!isV1(req.routeOptions.url) || req.routeOptions.config?.scope === 'public') return;
     const secret = presentedKey(req);
     if (!secret) throw new VoxgateError('unauthorized', 'missing API key: send Authorization: Bearer <key> or X-API-Key');

@@ -14,7 +14,7 @@ import { VoxgateError } from '../errors.js';
 import { callRoutes } from './calls.js';
 import { webCallRoutes } from './web-calls.js';
 import { campaignRoutes } from './campaigns.js';
-import { authHook, isV1, scopeHook } from './auth.js';
+import { authHook, isMcp, isV1, scopeHook } from './auth.js';
 import { registerIdempotency } from './idempotency.js';
 import { fallbackRateLimitStore } from './rate-limit-store.js';
 import { transformOpenApi } from './openapi-extras.js';
@@ -73,8 +73,9 @@ export async function apiPlugin(app: FastifyInstance, opts: { ctx: AppContext })
     timeWindow: 60_000,
     max: (req: FastifyRequest) => req.auth?.rpm ?? ctx.config.rateLimitRpm,
     keyGenerator: (req: FastifyRequest) => req.auth?.keyId ?? `ip:${req.ip}`,
-    // Only authenticated /v1 traffic is limited per key; docs and public routes are not.
-    allowList: (req: FastifyRequest) => !isV1(req.routeOptions.url) || !req.auth,
+    // Only authenticated /v1 and /mcp traffic is limited per key (one budget for both); docs
+    // and public routes are not.
+    allowList: (req: FastifyRequest) => !(isV1(req.routeOptions.url) || isMcp(req.routeOptions.url)) || !req.auth,
     ...(redis ? { store: fallbackRateLimitStore({ redis, nameSpace: 'voxgate-rl-', onFallback: rateLimitFallbackReporter(ctx) }) } : {}),
     addHeaders: { 'x-ratelimit-limit': true, 'x-ratelimit-remaining': true, 'x-ratelimit-reset': true, 'retry-after': true },
     errorResponseBuilder: (_req, context) =>

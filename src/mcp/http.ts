@@ -122,6 +122,8 @@ export async function mcpPlugin(app: FastifyInstance, opts: { ctx: AppContext })
     }
     const raw = req.raw as typeof req.raw & { auth?: AuthInfo };
     raw.auth = { token: 'api-key', clientId: auth.keyId, scopes: auth.scopes, extra: { voxgate: auth } };
+    // The SDK writes the raw response itself: headers set so far (the rate limit's) go with it.
+    for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) reply.raw.setHeader(name, value);
     reply.hijack();
     await transport.handleRequest(raw, reply.raw, req.body);
   }
