@@ -26,6 +26,8 @@ describe('marks and clear over a Twilio stream', () => {
     const host = probes.get(call.id)!.host;
     expect(host.playback.active).toBe(true);
 
+    // On the carrier's clock: marks it echoed after this could not have reached the gateway.
+    const clearIssuedAt = performance.now() - carrier.startedAt;
     const pos = host.playback.clear();
     await waitFor(() => carrier!.clearsAtMs.length === 1, 3000, 'clear reached the carrier');
     const playedMs = carrier.playedBytes / 8;
@@ -36,9 +38,12 @@ describe('marks and clear over a Twilio stream', () => {
     // Never more than the caller actually heard; anchored on the last acknowledged mark and
     // refined by the time since its ack, never beyond the next mark (100 ms later).
     expect(pos.heardMs).toBeLessThanOrEqual(playedMs);
-    const acked = carrier.marksEchoed.filter((m) => !m.cleared).map((m) => Number(m.name.split(':')[1]));
+    const acked = carrier.marksEchoed.filter((m) => !m.cleared && m.atMs <= clearIssuedAt).map((m) => Number(m.name.split(':')[1]));
     const lastAcked = Math.max(...acked);
-    expect(pos.heardMs).toBeGreaterThanOrEqual(lastAcked);
+    // The last mark echoed before clear() may still have been on its way to the gateway (which
+    // then counts from the one before, plus the time since its ack): at most one mark interval
+    // (100 ms) below it. Seen under load: 990 against a mark of 1000 in flight.
+    expect(pos.heardMs).toBeGreaterThanOrEqual(lastAcked - 100);
     expect(pos.heardMs).toBeLessThanOrEqual(lastAcked + 100);
     // Marks pending at the clear were echoed at once, and the gateway did not count them as heard.
     // (A starved machine can have played out everything sent before the clear: then none were
