@@ -104,7 +104,7 @@ export function authHook(ctx: AppContext): onRequestAsyncHookHandler {
       // here so that the per-key rate limit counts MCP requests in the same budget as /v1.
       const secret = presentedKey(req);
       const record = secret ? await authenticate(ctx, secret) : null;
-      if (record) req.auth = { keyId: record.id, owner: record.owner, scopes: record.scopes, rpm: ctx.config.rateLimitRpm };
+      if (record) req.auth = authContextOf(ctx, record);
       return;
     }
     if (!isV1(req.routeOptions.url) || req.routeOptions.config?.scope === 'public') return;
@@ -112,9 +112,12 @@ export function authHook(ctx: AppContext): onRequestAsyncHookHandler {
     if (!secret) throw new VoxgateError('unauthorized', 'missing API key: send Authorization: Bearer <key> or X-API-Key');
     const record = await authenticate(ctx, secret);
     if (!record) throw new VoxgateError('unauthorized', 'unknown or revoked API key');
-    const auth: AuthContext = { keyId: record.id, owner: record.owner, scopes: record.scopes, rpm: ctx.config.rateLimitRpm };
-    req.auth = auth;
+    req.auth = authContextOf(ctx, record);
   };
+}
+
+function authContextOf(ctx: AppContext, record: ApiKeyRecord): AuthContext {
+  return { keyId: record.id, owner: record.owner, scopes: record.scopes, rpm: ctx.config.rateLimitRpm };
 }
 
 export const scopeHook: preParsingAsyncHookHandler = async function scope(req) {

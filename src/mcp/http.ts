@@ -14,7 +14,7 @@ import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { AppContext } from '../context.js';
 import type { AuthContext } from '../api/auth-context.js';
-import { authenticate, presentedKey } from '../api/auth.js';
+import { presentedKey } from '../api/auth.js';
 import { toVoxgateError } from '../api/error-handler.js';
 import { VoxgateError } from '../errors.js';
 import { createMcpServer, type AuthOf } from './server.js';
@@ -77,12 +77,11 @@ export async function mcpPlugin(app: FastifyInstance, opts: { ctx: AppContext })
     return rpcError(reply, e.status, code, `${e.code}: ${e.message}`);
   });
 
-  async function keyOf(req: FastifyRequest): Promise<AuthContext> {
-    const secret = presentedKey(req);
-    if (!secret) throw new VoxgateError('unauthorized', 'missing API key: send Authorization: Bearer <key> or X-API-Key');
-    const record = await authenticate(ctx, secret);
-    if (!record) throw new VoxgateError('unauthorized', 'unknown or revoked API key');
-    return { keyId: record.id, owner: record.owner, scopes: record.scopes, rpm: ctx.config.rateLimitRpm };
+  /** The key the app's auth hook already checked (api/auth.ts); here only its absence is answered. */
+  function keyOf(req: FastifyRequest): AuthContext {
+    if (req.auth) return req.auth;
+    if (!presentedKey(req)) throw new VoxgateError('unauthorized', 'missing API key: send Authorization: Bearer <key> or X-API-Key');
+    throw new VoxgateError('unauthorized', 'unknown or revoked API key');
   }
 
   async function openSession(auth: AuthContext): Promise<StreamableHTTPServerTransport> {
@@ -106,7 +105,7 @@ export async function mcpPlugin(app: FastifyInstance, opts: { ctx: AppContext })
   }
 
   async function handle(req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | void> {
-    const auth = await keyOf(req);
+    const auth = keyOf(req);
     const header = req.headers['mcp-session-id'];
     const sid = typeof header === 'string' ? header : undefined;
     let transport: StreamableHTTPServerTransport;

@@ -32,7 +32,6 @@ export interface DeepgramSttOptions extends SttStreamOptions {
 type V1Socket = Awaited<ReturnType<DeepgramClient['listen']['v1']['connect']>>;
 
 const PROVIDER = 'deepgram';
-const WS_OPEN = 1;
 
 export class DeepgramStt implements SttStream {
   readonly capabilities: SttCapabilities = { streaming: true, interim: true };
@@ -117,7 +116,7 @@ export class DeepgramStt implements SttStream {
 
   private sendControl(type: 'KeepAlive' | 'Finalize'): void {
     const s = this.link.socket;
-    if (!s || s.readyState !== WS_OPEN) return;
+    if (!s || !this.link.isOpen) return;
     if (type === 'KeepAlive') s.sendKeepAlive({ type: 'KeepAlive' });
     else s.sendFinalize({ type: 'Finalize' });
   }
