@@ -20,6 +20,8 @@ export interface CallerAudioEvents {
   speechEnd(atMs: number): void;
   /** A decided VAD window: its speech probability and where it ends on the VAD's clock. */
   window(p: number, endMs: number): void;
+  /** The oldest early frames were dropped: `consumer` took longer than the backlog holds. */
+  earlyAudioLost(consumer: 'stt' | 'vad', frames: number): void;
 }
 
 export class CallerAudio {
@@ -56,6 +58,7 @@ export class CallerAudio {
     this.sttReady = true;
     const stt = this.stt;
     this.sttBacklog.drain((frame) => stt.write(frame));
+    if (this.sttBacklog.dropped > 0) this.events.earlyAudioLost('stt', this.sttBacklog.dropped);
   }
 
   /** The STT will not connect: what waited for it is dropped. */
@@ -71,6 +74,7 @@ export class CallerAudio {
       if (!this.closed) this.events.window(p, endMs);
     });
     this.vadBacklog.drain((frame) => vad.push(this.decode(frame)));
+    if (this.vadBacklog.dropped > 0) this.events.earlyAudioLost('vad', this.vadBacklog.dropped);
   }
 
   vadFailed(): void {

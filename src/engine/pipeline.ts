@@ -90,6 +90,10 @@ class PipelineEngine implements Engine {
         if (this.bargeIn.check(endMs, p, this.host.playback.active && this.current !== null && !this.ending)) this.interrupt();
         this.turns.vadWindow(endMs);
       },
+      earlyAudioLost: (consumer, frames) => {
+        this.host.log.warn({ consumer, frames }, 'caller audio from before the provider was ready was dropped');
+        this.host.note(`${consumer === 'stt' ? 'speech-to-text' : 'VAD'} was ready late: the first ${(frames * 20) / 1000} s of caller audio were not heard`);
+      },
     });
     this.turns = new TurnTaking(
       {
@@ -365,7 +369,7 @@ class PipelineEngine implements Engine {
         temperature: td.temperature ?? undefined,
         tools: this.tools,
         bytesPerMs: this.bytesPerMs,
-        ...(this.deps.chunker ? { chunker: this.deps.chunker } : {}),
+        chunker: this.deps.chunker,
       },
       `u${++this.utteranceSeq}`,
       speculative,

@@ -173,6 +173,10 @@ class RealtimeEngine implements Engine {
     const early = this.early;
     this.early = null;
     early?.drain((frame) => session.sendAudio(this.audio.toProvider(frame), false));
+    if (early?.dropped) {
+      this.host.log.warn({ frames: early.dropped }, 'caller audio from before the realtime session was ready was dropped');
+      this.host.note(`the realtime session was ready late: the first ${(early.dropped * 20) / 1000} s of caller audio were not heard`);
+    }
   }
 
   private async reconnect(): Promise<void> {

@@ -90,6 +90,26 @@ describe('pipeline engine', () => {
     await poll(() => h.transcripts.find((t) => t.role === 'user')?.text).toBe('hello');
   });
 
+  it('beyond 5 s of early audio the oldest is dropped, and the call record says so', async () => {
+    const h = makeHost(env(), { firstMessage: null });
+    let vad: LevelVad | null = null;
+    let releaseVad!: () => void;
+    const vadGate = new Promise<void>((r) => (releaseVad = r));
+    const e = createPipelineEngine(h.host, {
+      createVad: async (o: VadOptions) => {
+        await vadGate;
+        return (vad = new LevelVad(o.silenceMs ?? 500));
+      },
+    });
+    engine = e;
+    const prepared = e.prepare();
+    for (let n = 0; n < 260; n++) e.onAudio(frame(false, n)); // 5.2 s
+    releaseVad();
+    await prepared;
+    expect(vad!.nowMs).toBe(5000);
+    expect(h.notes.some((n) => n.includes('VAD was ready late: the first 0.2 s of caller audio were not heard'))).toBe(true);
+  });
+
   it('answers a question with TTS started before the LLM finished, and records the turn latency', async () => {
     dg.options.transcripts = ['what are your hours'];
     chat.respond(() => ({ tokens: ['We open at nine. ', 'We close ', { text: 'at five.', delayMs: 400 }] }));
